@@ -1,0 +1,48 @@
+# Monitoramento MLOps — comandos do curso.
+#   make lab    → prepara tudo e abre o JupyterLab em notebooks/
+#   make test   → instala o que falta e roda a suíte inteira
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.instalado
+
+.PHONY: help venv system-deps prepare stack lab test test-fast bench clean
+
+help:
+	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
+	@echo "make test  - cria .venv, instala dependências (e Prometheus/Alertmanager se root+apt) e roda os testes"
+	@echo "make bench - benchmarks (treino e custo da instrumentação)"
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+prepare: venv
+	$(BIN)/python -m kit prepare
+
+stack: venv
+	@echo "Stack de monitoramento: o comando 'python -m kit stack up' chega na próxima etapa do curso;"
+	@echo "por enquanto, com Docker: docker compose up -d (veja o README). Seguindo sem stack."
+
+lab: prepare stack
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+test: venv system-deps
+	$(BIN)/python -m pytest
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: venv
+	$(BIN)/python bench/bench_training.py
+	$(BIN)/python bench/bench_instrumentation.py
+
+clean:
+	rm -rf .run outputs/*.csv logs/*.log logs/*.json

@@ -1,0 +1,2 @@
+"""Kit do curso Monitoramento MLOps."""
+__version__ = "0.1.0"

@@ -1,0 +1,300 @@
+"""A API de churn (o `api_churn` do projeto original), instrumentada.
+
+Rotas: `GET /`, `GET /health`, `GET /churn/{id_cliente}`, `POST /predict`,
+`GET /model`, `GET /metrics` — mais `/admin/falhas` (injeção de falhas para
+fazer alertas dispararem de propósito) e `/admin/recarregar`.
+
+Instrumentação numa única passada de middleware por requisição: o
+prometheus-fastapi-instrumentator mede cada requisição e chama as nossas funções
+`_record_metrics` e `_log_request`, que alimentam as métricas `api_*` do
+contrato e escrevem uma linha de log estruturada (request_id, endpoint,
+status, duração).
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kit import metrics, model as churn_model
+from kit.config import settings
+from kit.logger import get_logger
+
+HOW_TO_FIX = "Rode: python -m kit train && python -m kit predict"
+MAX_ID = 99_999_999_999  # ids reais têm 8 dígitos; acima disto é certamente erro de digitação
+
+
+@dataclass
+class Faults:
+    """Falhas injetadas (desligadas por padrão). Mude em tempo de execução."""
+    latency_s: float = 0.0
+    error_rate: float = 0.0
+
+
+class Service:
+    """O que a API tem em memória: modelo, metadados e o lote de predições."""
+
+    def __init__(self, models_dir: Path | None = None, predictions_path: Path | None = None):
+        self.models_dir = models_dir
+        self.predictions_path = Path(predictions_path or settings.outputs_dir / "predicoes.csv")
+        self.model = None
+        self.meta: dict | None = None
+        self.predictions: dict[int, tuple[float, str]] = {}
+        self.problems: list[str] = []
+        self.log = get_logger("api")
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)carrega modelo e predições e publica as métricas deles."""
+        self.problems = []
+        try:
+            self.model, self.meta = churn_model.load(models_dir=self.models_dir)
+        except churn_model.ModeloAusente as exc:
+            self.model, self.meta = None, None
+            self.problems.append(str(exc))
+        try:
+            frame = pd.read_csv(self.predictions_path)
+            self.predictions = {int(i): (float(r), str(n)) for i, r, n in
+                                zip(frame["id_cliente"], frame["risco"], frame["nivel"])}
+            metrics.publish_batch(frame["risco"], settings.risk_high, settings.risk_medium)
+        except (OSError, KeyError, ValueError, pd.errors.ParserError) as exc:
+            self.predictions = {}
+            self.problems.append(f"Predições em lote indisponíveis ({type(exc).__name__}): {HOW_TO_FIX}")
+        metrics.api_predictions_loaded.set(len(self.predictions))
+        if self.problems:
+            self.log.warning("API em modo degradado: " + " | ".join(self.problems))
+        else:
+            self.log.info(f"Modelo {self.meta['version']} e {len(self.predictions)} predições carregados")
+
+    @property
+    def status(self) -> str:
+        return "ok" if not self.problems else "degradado"
+
+
+class Cliente(BaseModel):
+    """Um cliente para pontuar em POST /predict (mesmas colunas do treino)."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    id_cliente: int | None = Field(default=None, gt=0, le=MAX_ID)
+    pais: Literal["França", "Espanha", "Alemanha"]
+    genero: Literal["Masculino", "Feminino"]
+    idade: int = Field(ge=18, le=120)
+    anos_cliente: int = Field(ge=0, le=80)
+    saldo_conta: float = Field(ge=0, le=1e10)
+    numero_produtos: int = Field(ge=1, le=4)
+    cartao_credito: Literal["Sim", "Não"]
+    salario_estimado: float = Field(ge=0, le=1e10)
+    escore_credito: int = Field(ge=300, le=900)
+
+
+class Falhas(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    latencia_s: float = Field(default=0.0, ge=0, le=30)
+    taxa_erro: float = Field(default=0.0, ge=0, le=1)
+
+
+_PT = {
+    "missing": "campo obrigatório ausente",
+    "extra_forbidden": "campo não esperado",
+    "int_parsing": "deve ser um número inteiro",
+    "int_from_float": "deve ser um número inteiro (sem casas decimais)",
+    "int_type": "deve ser um número inteiro",
+    "float_parsing": "deve ser um número",
+    "float_type": "deve ser um número",
+    "finite_number": "deve ser um número finito (NaN/Infinity não valem)",
+    "greater_than": "deve ser maior que {gt}",
+    "greater_than_equal": "deve ser maior ou igual a {ge}",
+    "less_than": "deve ser menor que {lt}",
+    "less_than_equal": "deve ser menor ou igual a {le}",
+    "literal_error": "deve ser um destes valores: {expected}",
+    "json_invalid": "JSON malformado",
+    "model_attributes_type": "o corpo deve ser um objeto JSON",
+    "dict_type": "o corpo deve ser um objeto JSON",
+    "string_type": "deve ser um texto",
+}
+
+
+def _field_errors(errors) -> list[dict]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
+        if err.get("type") == "json_invalid":
+            loc = []
+        template = _PT.get(err.get("type"), "valor inválido")
+        try:
+            problem = template.format(**(err.get("ctx") or {})).replace(" or ", " ou ")
+        except (KeyError, IndexError):
+            problem = template
+        out.append({"campo": ".".join(loc) or "corpo", "problema": problem})
+    return out
+
+
+def _request_id(request: Request) -> str:
+    """O id desta requisição (do cabeçalho X-Request-ID, ou um novo)."""
+    if getattr(request.state, "request_id", None) is None:
+        request.state.request_id = request.headers.get("x-request-id", uuid.uuid4().hex[:12])[:64]
+    return request.state.request_id
+
+
+def _error(status: int, code: str, message: str, request: Request, **extra) -> JSONResponse:
+    body = {"erro": code, "mensagem": message, "request_id": _request_id(request), **extra}
+    return JSONResponse(status_code=status, content=body)
+
+
+def _begin_request(request: Request) -> None:
+    """Dependência de todas as rotas: request id + requisições ativas."""
+    _request_id(request)
+    request.state.active = True
+    metrics.api_active_requests.inc()
+
+
+def _record_metrics(info) -> None:
+    """Chamada pelo instrumentator uma vez por requisição, depois da resposta."""
+    labels = (info.method, info.modified_handler)
+    status = info.modified_status
+    metrics.api_requests_total.labels(*labels, status).inc()
+    metrics.api_request_duration_seconds.labels(*labels).observe(info.modified_duration)
+    if status[0] in "45":
+        metrics.api_errors_total.labels(*labels, status).inc()
+    if getattr(info.request.state, "active", False):
+        metrics.api_active_requests.dec()
+
+
+def _make_request_logger():
+    log = get_logger("api").bind(kind="request")
+
+    def _log_request(info) -> None:
+        state = info.request.state
+        status = int(info.modified_status)
+        fields = {"request_id": getattr(state, "request_id", None), "method": info.method,
+                  "endpoint": info.modified_handler, "status_code": status,
+                  "duration_ms": round(info.modified_duration * 1000, 3)}
+        cliente = getattr(state, "id_cliente", None)  # já validado pela rota (int)
+        if cliente is None and "id_cliente" in info.request.path_params:
+            cliente = str(info.request.path_params["id_cliente"])[:32]  # entrada inválida, guardada como texto
+        if cliente is not None:
+            fields["id_cliente"] = cliente
+        level = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        log.log(level, f"{info.method} {info.modified_handler} {status} {fields['duration_ms']:.1f}ms", **fields)
+
+    return _log_request
+
+
+def create_app(models_dir: Path | None = None, predictions_path: Path | None = None,
+               instrument: bool = True) -> FastAPI:
+    """Cria a API. `instrument=False` existe só para medir o custo da instrumentação."""
+    service = Service(models_dir, predictions_path)
+    faults = Faults()
+    rng = random.Random(settings.seed)
+    deps = [Depends(_begin_request)] if instrument else []
+    app = FastAPI(title="API de Churn — Monitoramento MLOps", version="1.0",
+                  description="Risco de churn por cliente, instrumentada com Prometheus e Loguru.",
+                  dependencies=deps)
+    app.state.service = service
+    app.state.faults = faults
+
+    async def inject_faults(request: Request) -> None:
+        if faults.latency_s > 0:
+            await asyncio.sleep(faults.latency_s)
+        if faults.error_rate > 0 and rng.random() < faults.error_rate:
+            raise HTTPException(500, "Falha injetada de propósito (/admin/falhas). Desligue com taxa_erro=0.")
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError):
+        fields = _field_errors(exc.errors())
+        names = ", ".join(f"{f['campo']}: {f['problema']}" for f in fields)
+        return _error(422, "entrada_invalida", f"Entrada inválida — {names}.", request, campos=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException):
+        code = {404: "nao_encontrado", 503: "indisponivel", 500: "erro_interno"}.get(exc.status_code, "erro")
+        detail = exc.detail if isinstance(exc.detail, str) else "Erro."
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Rota não encontrada. Veja as rotas em GET / ou na documentação em /docs."
+        elif exc.status_code == 405:
+            detail = "Método não permitido nesta rota. Veja GET / ou /docs."
+        return _error(exc.status_code, code, detail, request)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception):
+        service.log.opt(exception=exc).error("Erro inesperado na API")
+        return _error(500, "erro_interno", "Erro interno. Procure o request_id em logs/api.json.", request)
+
+    @app.get("/")
+    async def root():
+        return {"servico": "api-churn", "mensagem": "API de risco de churn. Documentação em /docs.",
+                "rotas": ["/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics"]}
+
+    @app.get("/health")
+    async def health():
+        body = {"status": service.status, "modelo": (service.meta or {}).get("version"),
+                "predicoes_carregadas": len(service.predictions)}
+        if service.problems:
+            body.update(problemas=service.problems, como_resolver=HOW_TO_FIX)
+        return body
+
+    @app.get("/churn/{id_cliente}", dependencies=[Depends(inject_faults)])
+    async def churn(request: Request,
+                    id_cliente: int = PathParam(gt=0, le=MAX_ID, description="Id do cliente (8 dígitos)")):
+        request.state.id_cliente = id_cliente
+        if not service.predictions:
+            raise HTTPException(503, f"Predições em lote não carregadas. {HOW_TO_FIX}")
+        found = service.predictions.get(id_cliente)
+        if found is None:
+            metrics.model_cache_misses_total.inc()
+            raise HTTPException(404, f"Cliente {id_cliente} não está no lote de predições carregado. "
+                                     "Confira o id ou pontue o cliente com POST /predict.")
+        metrics.model_cache_hits_total.inc()
+        risco, nivel = found
+        metrics.model_predictions_total.labels(level=nivel).inc()
+        return {"id_cliente": id_cliente, "risco": risco, "nivel": nivel}
+
+    @app.post("/predict", dependencies=[Depends(inject_faults)])
+    def predict(cliente: Cliente, request: Request):
+        if service.model is None:
+            raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
+        request.state.id_cliente = cliente.id_cliente
+        row = pd.DataFrame([cliente.model_dump()]).assign(id_cliente=cliente.id_cliente or 0)
+        result = churn_model.predict_frame(service.model, row).iloc[0]
+        metrics.model_predictions_total.labels(level=result["nivel"]).inc()
+        return {"id_cliente": cliente.id_cliente, "risco": float(result["risco"]), "nivel": result["nivel"],
+                "versao_modelo": service.meta["version"]}
+
+    @app.get("/model")
+    async def model_info():
+        if service.meta is None:
+            raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
+        return service.meta
+
+    @app.get("/admin/falhas")
+    async def get_faults():
+        return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
+
+    @app.post("/admin/falhas")
+    async def set_faults(falhas: Falhas):
+        faults.latency_s, faults.error_rate = falhas.latencia_s, falhas.taxa_erro
+        service.log.warning("Injeção de falhas alterada", latencia_s=falhas.latencia_s, taxa_erro=falhas.taxa_erro)
+        return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
+
+    @app.post("/admin/recarregar")
+    def reload():
+        service.reload()
+        return {"status": service.status, "modelo": (service.meta or {}).get("version"),
+                "predicoes_carregadas": len(service.predictions)}
+
+    if instrument:
+        Instrumentator(should_group_status_codes=False, should_group_untemplated=True,
+                       excluded_handlers=[]).add(_record_metrics).add(_make_request_logger()).instrument(app)
+    Instrumentator().expose(app, endpoint="/metrics", include_in_schema=True, should_gzip=False)
+    return app

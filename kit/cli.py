@@ -1,0 +1,147 @@
+"""Linha de comando do kit: `python -m kit <comando>`.
+
+    python -m kit train                     # treina uma nova versão do modelo
+    python -m kit predict --lote novos_1    # gera outputs/predicoes.csv
+    python -m kit evaluate --lote novos_2   # os rótulos chegaram: mede F2/AUC
+    python -m kit retrain --lote novos_2    # treino + lote → nova versão
+    python -m kit drift --lote novos_2      # PSI por feature
+    python -m kit serve --port 8000         # sobe a API (Ctrl+C para parar)
+    python -m kit prepare                   # dados + modelo + predições, se faltarem
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kit.config import settings
+
+BATCH_CHOICES = ("novos_1", "novos_2")
+
+
+def _notify_api() -> None:
+    """Pede para a API no ar recarregar o modelo (ela é quem o Prometheus raspa)."""
+    import httpx
+
+    try:
+        body = httpx.post(f"{settings.api_url}/admin/recarregar", timeout=10).json()
+        print(f"API em {settings.api_url} recarregada: modelo {body.get('modelo')}.")
+    except httpx.HTTPError:
+        print(f"(A API não está no ar em {settings.api_url}; ela publicará o resultado quando subir.)")
+
+
+def cmd_train(args) -> int:
+    from kit import model
+
+    meta = model.train()
+    print(f"Modelo {meta['version']}: F2={meta['f2']:.3f} AUC={meta['auc']:.3f} "
+          f"limiar={meta['threshold']:.3f} ({meta['duration']:.1f}s, {meta['samples']} amostras)")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from kit import model
+
+    result = model.predict_batch(args.lote)
+    print(f"{len(result)} predições gravadas em {settings.outputs_dir / 'predicoes.csv'}")
+    print(result["nivel"].value_counts().to_string())
+    return 0
+
+
+def cmd_retrain(args) -> int:
+    from kit import model
+
+    meta = model.retrain(args.lote)
+    print(f"Nova versão {meta['version']} (treino + {args.lote}): F2={meta['f2']:.3f} AUC={meta['auc']:.3f}")
+    _notify_api()
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from kit import model
+
+    result = model.evaluate(args.lote)
+    print(f"Modelo {result['version']} no lote {args.lote}: F2={result['f2']:.3f} AUC={result['auc']:.3f}")
+    if result["f2"] < settings.f2_alert_threshold:
+        print(f"F2 abaixo de {settings.f2_alert_threshold}: o alerta ModelF2Low vai disparar. "
+              f"Investigue drift (python -m kit drift --lote {args.lote}) e retreine "
+              f"(python -m kit retrain --lote {args.lote}).")
+    _notify_api()
+    return 0
+
+
+def cmd_drift(args) -> int:
+    from kit import drift
+
+    result = drift.check(args.lote)
+    print(result["psi"].to_string(index=False))
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    """Dados, modelo e predições — só o que faltar (usado pelo `make lab`)."""
+    from kit import data, model
+
+    data.ensure_data()
+    if not model.list_versions():
+        model.train()
+    if not (settings.outputs_dir / "predicoes.csv").exists():
+        model.predict_batch("novos_1")
+    print(f"Pronto: dados em {settings.data_dir / 'raw'}, modelo v{model.list_versions()[-1]}, "
+          f"predições em {settings.outputs_dir / 'predicoes.csv'}.")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from kit import runner
+    from kit.api import create_app
+
+    if not runner.port_is_free(args.host, args.port):
+        print(f"A porta {args.port} já está em uso. Pare o outro processo ou use --port {args.port + 1}.",
+              file=sys.stderr)
+        return 2
+    app = create_app()
+    print(f"API no ar em http://{args.host}:{args.port} (documentação em /docs). Ctrl+C para parar.")
+    if args.host == "0.0.0.0":
+        print("Atenção: 0.0.0.0 expõe a API para toda a rede desta máquina (necessário só para o "
+              "Prometheus em Docker alcançá-la).")
+    uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                                  lifespan="off")).run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kit", description="Kit do curso Monitoramento MLOps.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="comando")
+    sub.add_parser("train", help="treina uma nova versão do modelo").set_defaults(func=cmd_train)
+    p = sub.add_parser("predict", help="prevê um lote e grava outputs/predicoes.csv")
+    p.add_argument("--lote", choices=BATCH_CHOICES, default="novos_1")
+    p.set_defaults(func=cmd_predict)
+    for name, func, text in (("retrain", cmd_retrain, "retreina com treino + o lote"),
+                             ("evaluate", cmd_evaluate, "mede F2/AUC do modelo servido num lote rotulado"),
+                             ("drift", cmd_drift, "PSI por feature: lote vs treino")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--lote", choices=BATCH_CHOICES, required=(name != "drift"), default="novos_2")
+        p.set_defaults(func=func)
+    sub.add_parser("prepare", help="gera dados, modelo e predições se faltarem").set_defaults(func=cmd_prepare)
+    p = sub.add_parser("serve", help="sobe a API (foreground)")
+    p.add_argument("--host", default=settings.api_host)
+    p.add_argument("--port", type=int, default=settings.api_port)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except FileNotFoundError as exc:  # inclui ModeloAusente
+        print(f"Erro: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

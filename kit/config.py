@@ -1,0 +1,83 @@
+"""Configuração do curso: um único objeto `settings`.
+
+Este é o ÚNICO módulo que lê variáveis de ambiente. Todo o resto do kit importa
+`settings` daqui. Para mudar uma porta ou um caminho, defina a variável no `.env`
+(veja `.env.example`) ou no ambiente antes de importar o kit.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    """Pasta do projeto: onde está o pyproject.toml (funciona com `pip install -e .`)."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").exists():
+        return here
+    return Path.cwd()
+
+
+def _load_dotenv(path: Path) -> dict[str, str]:
+    """Lê um arquivo .env simples (CHAVE=valor, comentários com #). Não sobrescreve o ambiente."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+ROOT = _find_root()  # onde estão o código e monitoring/
+_ENV = {**_load_dotenv(ROOT / ".env"), **os.environ}
+# Onde ficam data/, models/, logs/, outputs/ (os testes apontam KIT_HOME para uma pasta temporária).
+HOME = Path(_ENV.get("KIT_HOME", str(ROOT))).resolve()
+
+
+def _get(name: str, default: str) -> str:
+    return _ENV.get(name, default)
+
+
+@dataclass
+class Settings:
+    root: Path = ROOT
+    home: Path = HOME
+    # Pastas (criadas sob demanda)
+    data_dir: Path = field(default_factory=lambda: Path(_get("KIT_DATA_DIR", str(HOME / "data"))))
+    models_dir: Path = field(default_factory=lambda: Path(_get("KIT_MODELS_DIR", str(HOME / "models"))))
+    logs_dir: Path = field(default_factory=lambda: Path(_get("KIT_LOGS_DIR", str(HOME / "logs"))))
+    outputs_dir: Path = field(default_factory=lambda: Path(_get("KIT_OUTPUTS_DIR", str(HOME / "outputs"))))
+    # API
+    api_host: str = field(default_factory=lambda: _get("API_HOST", "127.0.0.1"))
+    api_port: int = field(default_factory=lambda: int(_get("API_PORT", "8000")))
+    # Stack de monitoramento
+    prometheus_url: str = field(default_factory=lambda: _get("PROMETHEUS_URL", "http://127.0.0.1:9090"))
+    alertmanager_url: str = field(default_factory=lambda: _get("ALERTMANAGER_URL", "http://127.0.0.1:9093"))
+    grafana_url: str = field(default_factory=lambda: _get("GRAFANA_URL", "http://127.0.0.1:3000"))
+    # Logs
+    log_level: str = field(default_factory=lambda: _get("LOG_LEVEL", "INFO"))
+    log_console_level: str = field(default_factory=lambda: _get("LOG_CONSOLE_LEVEL", "INFO"))
+    log_rotation: str = field(default_factory=lambda: _get("LOG_ROTATION", "10 MB"))
+    log_retention: str = field(default_factory=lambda: _get("LOG_RETENTION", "7 days"))
+    # Modelo e negócio
+    seed: int = field(default_factory=lambda: int(_get("KIT_SEED", "42")))
+    risk_medium: float = field(default_factory=lambda: float(_get("RISK_MEDIUM", "0.5")))
+    risk_high: float = field(default_factory=lambda: float(_get("RISK_HIGH", "0.7")))
+    f2_alert_threshold: float = 0.7
+
+    def ensure_dirs(self) -> None:
+        for folder in (self.data_dir, self.models_dir, self.logs_dir, self.outputs_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def api_url(self) -> str:
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::") else self.api_host
+        return f"http://{host}:{self.api_port}"
+
+
+settings = Settings()

@@ -1,0 +1,189 @@
+"""O contrato de métricas do curso, definido uma única vez.
+
+Dashboards, regras de alerta, notebooks, exercícios e testes usam exatamente
+estes nomes (DESIGN §6). Para mudar um nome, mude aqui — e procure o nome
+antigo em `monitoring/`.
+
+Regras de ouro:
+- nunca use um id de cliente (ou qualquer valor sem limite) como valor de label;
+- `endpoint` é o *template* da rota (`/churn/{id_cliente}`), nunca o caminho real;
+- as séries que os painéis esperam são criadas com 0 no início (painel mostra 0,
+  não "No data").
+
+Para criar a sua própria métrica num notebook use `counter()`, `gauge()`,
+`histogram()`, `summary()` ou `info()`: pedir duas vezes a mesma métrica devolve
+o mesmo objeto (rodar a célula de novo não quebra com "Duplicated timeseries").
+"""
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info, Summary, disable_created_metrics, generate_latest
+
+# Sem as séries *_created: o /metrics fica mais fácil de ler (o Prometheus não precisa delas).
+disable_created_metrics()
+
+LEVELS = ("baixo", "medio", "alto")
+# Passam de 2 s para que o alerta "P95 > 2 s" seja observável.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+_KINDS = {"counter": Counter, "gauge": Gauge, "histogram": Histogram, "summary": Summary, "info": Info}
+_SUFFIXES = ("_total", "_created", "_info", "_bucket", "_count", "_sum")
+
+
+class MetricaEmConflito(ValueError):
+    """Já existe uma métrica com esse nome, mas de outro tipo ou com outras labels."""
+
+
+def _base_name(name: str) -> str:
+    for suffix in ("_total", "_info"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _get_or_create(kind: str, name: str, documentation: str, labelnames=(), registry=REGISTRY, **kwargs):
+    cls = _KINDS[kind]
+    base = _base_name(name)
+    existing = registry._names_to_collectors.get(base) or registry._names_to_collectors.get(name)
+    if existing is not None:
+        same_type = type(existing) is cls
+        same_labels = tuple(getattr(existing, "_labelnames", ())) == tuple(labelnames)
+        if same_type and same_labels:
+            return existing
+        raise MetricaEmConflito(
+            f"Já existe a métrica '{name}' como {type(existing).__name__} com labels "
+            f"{list(getattr(existing, '_labelnames', ()))}; você pediu {cls.__name__} com labels "
+            f"{list(labelnames)}. Escolha outro nome (ex.: '{base}_v2') ou use as mesmas labels."
+        )
+    return cls(base, documentation, labelnames=tuple(labelnames), registry=registry, **kwargs)
+
+
+def counter(name, documentation, labelnames=(), registry=REGISTRY):
+    """Counter idempotente (só sobe; use rate()/increase() no PromQL)."""
+    return _get_or_create("counter", name, documentation, labelnames, registry)
+
+
+def gauge(name, documentation, labelnames=(), registry=REGISTRY):
+    """Gauge idempotente (sobe e desce; use o valor direto no PromQL)."""
+    return _get_or_create("gauge", name, documentation, labelnames, registry)
+
+
+def histogram(name, documentation, labelnames=(), buckets=Histogram.DEFAULT_BUCKETS, registry=REGISTRY):
+    """Histogram idempotente (percentis com histogram_quantile + sum by (le))."""
+    return _get_or_create("histogram", name, documentation, labelnames, registry, buckets=buckets)
+
+
+def summary(name, documentation, labelnames=(), registry=REGISTRY):
+    """Summary idempotente (média via _sum/_count; não agrega percentis entre processos)."""
+    return _get_or_create("summary", name, documentation, labelnames, registry)
+
+
+def info(name, documentation, registry=REGISTRY):
+    """Info idempotente (metadados como versão; exposto como <nome>_info com valor 1)."""
+    return _get_or_create("info", name, documentation, (), registry)
+
+
+def unregister(name: str, registry=REGISTRY) -> bool:
+    """Remove uma métrica criada num notebook (útil para recomeçar um exemplo)."""
+    collector = registry._names_to_collectors.get(_base_name(name)) or registry._names_to_collectors.get(name)
+    if collector is None:
+        return False
+    registry.unregister(collector)
+    return True
+
+
+def exposition(registry=REGISTRY) -> str:
+    """O texto que o Prometheus lê em /metrics."""
+    return generate_latest(registry).decode("utf-8")
+
+
+# --- API (instrumentação HTTP) ----------------------------------------------
+api_requests_total = counter(
+    "api_requests_total", "Requisições HTTP atendidas pela API.", ("method", "endpoint", "status_code"))
+api_request_duration_seconds = histogram(
+    "api_request_duration_seconds", "Tempo de resposta da API em segundos.", ("method", "endpoint"),
+    buckets=LATENCY_BUCKETS)
+api_errors_total = counter(
+    "api_errors_total", "Respostas de erro (4xx e 5xx) da API.", ("method", "endpoint", "status_code"))
+api_active_requests = gauge("api_active_requests", "Requisições em andamento neste instante.")
+api_predictions_loaded = gauge("api_predictions_loaded", "Predições em lote carregadas na memória da API.")
+
+# --- Modelo servido -----------------------------------------------------------
+model_predictions_total = counter("model_predictions_total", "Predições servidas pela API, por nível.", ("level",))
+model_cache_hits_total = counter("model_cache_hits_total", "Consultas /churn/{id} achadas no lote em memória.")
+model_cache_misses_total = counter("model_cache_misses_total", "Consultas /churn/{id} de clientes fora do lote.")
+
+# --- Negócio (retrato do lote carregado: só .set()) ----------------------------
+churn_predictions_high_risk = gauge("churn_predictions_high_risk", "Clientes do lote com risco alto.")
+churn_predictions_by_level = gauge("churn_predictions_by_level", "Clientes do lote por nível de risco.", ("level",))
+churn_prediction_score_avg = gauge("churn_prediction_score_avg", "Risco médio de churn do lote.")
+
+# --- Treino / qualidade do modelo carregado ------------------------------------
+model_training_duration_seconds = gauge("model_training_duration_seconds", "Duração do treino do modelo carregado.")
+model_f2_score = gauge("model_f2_score", "F2 (classe churn) atual do modelo servido.")
+model_auc_score = gauge("model_auc_score", "AUC-ROC atual do modelo servido.")
+model_training_samples = gauge("model_training_samples", "Amostras usadas no treino do modelo carregado.")
+model_version_info = info("model_version_info", "Versão do modelo servido.")
+
+# --- Drift ----------------------------------------------------------------------
+data_drift_psi = gauge("data_drift_psi", "PSI de cada feature: lote novo vs treino.", ("feature",))
+
+CONTRACT = {
+    "api_requests_total": ("counter", ("method", "endpoint", "status_code")),
+    "api_request_duration_seconds": ("histogram", ("method", "endpoint")),
+    "api_errors_total": ("counter", ("method", "endpoint", "status_code")),
+    "api_active_requests": ("gauge", ()),
+    "api_predictions_loaded": ("gauge", ()),
+    "model_predictions_total": ("counter", ("level",)),
+    "model_cache_hits_total": ("counter", ()),
+    "model_cache_misses_total": ("counter", ()),
+    "churn_predictions_high_risk": ("gauge", ()),
+    "churn_predictions_by_level": ("gauge", ("level",)),
+    "churn_prediction_score_avg": ("gauge", ()),
+    "model_training_duration_seconds": ("gauge", ()),
+    "model_f2_score": ("gauge", ()),
+    "model_auc_score": ("gauge", ()),
+    "model_training_samples": ("gauge", ()),
+    "model_version_info": ("info", ("version", "trained_at")),
+    "data_drift_psi": ("gauge", ("feature",)),
+}
+
+
+def init_series() -> None:
+    """Cria com 0 as séries que os painéis esperam (painel mostra 0, não 'No data')."""
+    for level in LEVELS:
+        model_predictions_total.labels(level=level)
+        churn_predictions_by_level.labels(level=level)
+    for method, endpoint in (("GET", "/churn/{id_cliente}"), ("POST", "/predict")):
+        api_requests_total.labels(method=method, endpoint=endpoint, status_code="200")
+        api_errors_total.labels(method=method, endpoint=endpoint, status_code="500")
+        api_request_duration_seconds.labels(method=method, endpoint=endpoint)
+    api_errors_total.labels(method="GET", endpoint="/churn/{id_cliente}", status_code="404")
+
+
+def publish_model(meta: dict) -> None:
+    """Publica as métricas do modelo carregado (quem carrega o modelo chama isto)."""
+    model_training_duration_seconds.set(meta.get("duration", 0.0))
+    model_training_samples.set(meta.get("samples", 0))
+    current = (meta.get("avaliacoes") or [None])[-1] or meta
+    model_f2_score.set(current.get("f2", 0.0))
+    model_auc_score.set(current.get("auc", 0.0))
+    model_version_info.info({"version": str(meta.get("version", "")), "trained_at": str(meta.get("trained_at", ""))})
+
+
+def publish_batch(risks, high: float, medium: float) -> dict:
+    """Publica o retrato do lote de predições (só .set(): é um retrato, não um contador)."""
+    import numpy as np
+
+    risks = np.asarray(risks, dtype=float)
+    counts = {
+        "baixo": int((risks < medium).sum()),
+        "medio": int(((risks >= medium) & (risks < high)).sum()),
+        "alto": int((risks >= high).sum()),
+    }
+    for level, value in counts.items():
+        churn_predictions_by_level.labels(level=level).set(value)
+    churn_predictions_high_risk.set(counts["alto"])
+    churn_prediction_score_avg.set(float(risks.mean()) if len(risks) else 0.0)
+    return counts
+
+
+init_series()

@@ -1,0 +1,120 @@
+"""Roda a API numa thread dentro do kernel do notebook.
+
+    from kit import runner
+    api = runner.start()          # volta quando a API já responde
+    api.url                       # 'http://127.0.0.1:8000'
+    runner.stop()                 # para e libera a porta
+
+Usamos `uvicorn.Server` numa thread (e não `uvicorn.run`, que bloquearia a
+célula). Rodar `start()` de novo no mesmo kernel devolve a instância que já
+está no ar — nada de "address already in use".
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import uvicorn
+
+from kit.config import settings
+
+
+class PortaEmUso(RuntimeError):
+    """A porta pedida já está ocupada por outro processo."""
+
+
+class ApiServer:
+    """Uma API rodando numa thread: `url`, `app`, `stop()`."""
+
+    def __init__(self, app, host: str, port: int):
+        self.app, self.host, self.port = app, host, port
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                                lifespan="off", timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=f"api-churn:{port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive() and not self.server.should_exit
+
+    def start(self, timeout: float = 20.0) -> "ApiServer":
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.thread.is_alive():
+                raise RuntimeError(f"A API não conseguiu subir na porta {self.port}. Veja logs/api.log.")
+            if self.server.started:
+                try:
+                    if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"A API não respondeu em {timeout:.0f}s na porta {self.port}. Veja logs/api.log.")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+        _RUNNING.pop(self.port, None)
+
+    def __repr__(self) -> str:
+        return f"<API {'no ar' if self.running else 'parada'} em {self.url}>"
+
+
+_RUNNING: dict[int, ApiServer] = {}
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True se dá para escutar em host:port (mesmo teste que o uvicorn fará)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start(host: str | None = None, port: int | None = None, app=None, timeout: float = 20.0, **app_kwargs) -> ApiServer:
+    """Sobe a API numa thread e espera ela responder. Idempotente por porta."""
+    host = host or settings.api_host
+    port = int(port or settings.api_port)
+    current = _RUNNING.get(port)
+    if current is not None and current.running:
+        return current
+    if not port_is_free(host, port):
+        raise PortaEmUso(
+            f"A porta {port} já está em uso por outro processo. Pare esse processo "
+            f"(ex.: outro notebook ou `python -m kit serve`) ou escolha outra porta: "
+            f"runner.start(port={port + 1}) ou API_PORT={port + 1} no .env."
+        )
+    if app is None:
+        from kit.api import create_app
+
+        app = create_app(**app_kwargs)
+    server = ApiServer(app, host, port).start(timeout)
+    _RUNNING[port] = server
+    return server
+
+
+def stop(port: int | None = None) -> bool:
+    """Para a API da porta (ou a padrão). Devolve True se havia algo rodando."""
+    server = _RUNNING.get(int(port or settings.api_port))
+    if server is None:
+        return False
+    server.stop()
+    return True
+
+
+def stop_all() -> None:
+    for server in list(_RUNNING.values()):
+        server.stop()

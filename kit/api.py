@@ -4,15 +4,16 @@ Rotas: `GET /`, `GET /health`, `GET /churn/{id_cliente}`, `POST /predict`,
 `GET /model`, `GET /metrics` — mais `/admin/falhas` (injeção de falhas para
 fazer alertas dispararem de propósito) e `/admin/recarregar`.
 
-Instrumentação numa única passada de middleware por requisição: o
-prometheus-fastapi-instrumentator mede cada requisição e chama as nossas funções
-`_record_metrics` e `_log_request`, que alimentam as métricas `api_*` do
-contrato e escrevem uma linha de log estruturada (request_id, endpoint,
-status, duração).
+Instrumentação numa única passada de middleware por requisição: o middleware do
+prometheus-fastapi-instrumentator mede cada requisição (rota como template,
+status, duração) e chama as nossas funções `_record_metrics` e `_log_request`,
+que alimentam as métricas `api_*` do contrato e escrevem uma linha de log
+estruturada (request_id, endpoint, status, duração) em logs/api.json.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -140,11 +142,18 @@ def _field_errors(errors) -> list[dict]:
     return out
 
 
+_ID_PREFIX = uuid.uuid4().hex[:6]  # um por processo; depois só um contador (uuid4 por requisição custa)
+_id_counter = itertools.count(1)
+
+
 def _request_id(request: Request) -> str:
-    """O id desta requisição (do cabeçalho X-Request-ID, ou um novo)."""
-    if getattr(request.state, "request_id", None) is None:
-        request.state.request_id = request.headers.get("x-request-id", uuid.uuid4().hex[:12])[:64]
-    return request.state.request_id
+    """O id desta requisição (do cabeçalho X-Request-ID, ou um novo, único neste processo)."""
+    state = request.state
+    rid = getattr(state, "request_id", None)
+    if rid is None:
+        rid = request.headers.get("x-request-id") or f"{_ID_PREFIX}-{next(_id_counter):06x}"
+        rid = state.request_id = rid[:64]
+    return rid
 
 
 def _error(status: int, code: str, message: str, request: Request, **extra) -> JSONResponse:
@@ -152,23 +161,42 @@ def _error(status: int, code: str, message: str, request: Request, **extra) -> J
     return JSONResponse(status_code=status, content=body)
 
 
-def _begin_request(request: Request) -> None:
-    """Dependência de todas as rotas: request id + requisições ativas."""
-    _request_id(request)
-    request.state.active = True
-    metrics.api_active_requests.inc()
+class _InstrumentedMiddleware(PrometheusInstrumentatorMiddleware):
+    """O middleware do instrumentator, mais o gauge de requisições ativas — na mesma passada.
+
+    (O gauge "inprogress" do próprio instrumentator é registrado de novo a cada app
+    criado no processo, o que quebraria ao reiniciar a API no mesmo kernel.)
+    """
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        metrics.api_active_requests.inc()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            metrics.api_active_requests.dec()
+
+
+_children: dict[tuple, tuple] = {}
 
 
 def _record_metrics(info) -> None:
-    """Chamada pelo instrumentator uma vez por requisição, depois da resposta."""
-    labels = (info.method, info.modified_handler)
-    status = info.modified_status
-    metrics.api_requests_total.labels(*labels, status).inc()
-    metrics.api_request_duration_seconds.labels(*labels).observe(info.modified_duration)
-    if status[0] in "45":
-        metrics.api_errors_total.labels(*labels, status).inc()
-    if getattr(info.request.state, "active", False):
-        metrics.api_active_requests.dec()
+    """Chamada pelo middleware uma vez por requisição, depois da resposta."""
+    key = (info.method, info.modified_handler, info.modified_status)
+    children = _children.get(key)
+    if children is None:  # .labels() uma vez por combinação; depois, só o objeto guardado
+        is_error = key[2][0] in "45"
+        children = _children[key] = (
+            metrics.api_requests_total.labels(*key),
+            metrics.api_request_duration_seconds.labels(*key[:2]),
+            metrics.api_errors_total.labels(*key) if is_error else None,
+        )
+    requests, duration, errors = children
+    requests.inc()
+    duration.observe(info.modified_duration)
+    if errors is not None:
+        errors.inc()
 
 
 def _make_request_logger():
@@ -177,7 +205,7 @@ def _make_request_logger():
     def _log_request(info) -> None:
         state = info.request.state
         status = int(info.modified_status)
-        fields = {"request_id": getattr(state, "request_id", None), "method": info.method,
+        fields = {"request_id": _request_id(info.request), "method": info.method,
                   "endpoint": info.modified_handler, "status_code": status,
                   "duration_ms": round(info.modified_duration * 1000, 3)}
         cliente = getattr(state, "id_cliente", None)  # já validado pela rota (int)
@@ -186,7 +214,8 @@ def _make_request_logger():
         if cliente is not None:
             fields["id_cliente"] = cliente
         level = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
-        log.log(level, f"{info.method} {info.modified_handler} {status} {fields['duration_ms']:.1f}ms", **fields)
+        text = f"{info.method} {info.modified_handler} {status} {fields['duration_ms']:.1f}ms"
+        log.log(level, text.replace("{", "{{").replace("}", "}}"), **fields)  # chaves da rota não são campos
 
     return _log_request
 
@@ -197,10 +226,8 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
     service = Service(models_dir, predictions_path)
     faults = Faults()
     rng = random.Random(settings.seed)
-    deps = [Depends(_begin_request)] if instrument else []
     app = FastAPI(title="API de Churn — Monitoramento MLOps", version="1.0",
-                  description="Risco de churn por cliente, instrumentada com Prometheus e Loguru.",
-                  dependencies=deps)
+                  description="Risco de churn por cliente, instrumentada com Prometheus e Loguru.")
     app.state.service = service
     app.state.faults = faults
 
@@ -294,7 +321,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
                 "predicoes_carregadas": len(service.predictions)}
 
     if instrument:
-        Instrumentator(should_group_status_codes=False, should_group_untemplated=True,
-                       excluded_handlers=[]).add(_record_metrics).add(_make_request_logger()).instrument(app)
+        app.add_middleware(_InstrumentedMiddleware, should_group_status_codes=False, should_group_untemplated=True,
+                           instrumentations=[_record_metrics, _make_request_logger()])
     Instrumentator().expose(app, endpoint="/metrics", include_in_schema=True, should_gzip=False)
     return app

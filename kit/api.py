@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit import metrics, model as churn_model
 from kit.config import settings
-from kit.logger import get_logger
+from kit.logger import get_logger, request_line_logger
 
 HOW_TO_FIX = "Rode: python -m kit train && python -m kit predict"
 MAX_ID = 99_999_999_999  # ids reais têm 8 dígitos; acima disto é certamente erro de digitação
@@ -147,12 +147,11 @@ _id_counter = itertools.count(1)
 
 
 def _request_id(request: Request) -> str:
-    """O id desta requisição (do cabeçalho X-Request-ID, ou um novo, único neste processo)."""
-    state = request.state
-    rid = getattr(state, "request_id", None)
+    """O id desta requisição (único neste processo); o mesmo no log e no corpo de erro."""
+    state = request.scope.setdefault("state", {})
+    rid = state.get("request_id")
     if rid is None:
-        rid = request.headers.get("x-request-id") or f"{_ID_PREFIX}-{next(_id_counter):06x}"
-        rid = state.request_id = rid[:64]
+        rid = state["request_id"] = f"{_ID_PREFIX}-{next(_id_counter):06x}"
     return rid
 
 
@@ -200,22 +199,21 @@ def _record_metrics(info) -> None:
 
 
 def _make_request_logger():
-    log = get_logger("api").bind(kind="request")
+    write = request_line_logger("api")
 
     def _log_request(info) -> None:
-        state = info.request.state
+        state = info.request.scope.get("state", {})  # o mesmo dicionário que request.state usa
         status = int(info.modified_status)
         fields = {"request_id": _request_id(info.request), "method": info.method,
                   "endpoint": info.modified_handler, "status_code": status,
                   "duration_ms": round(info.modified_duration * 1000, 3)}
-        cliente = getattr(state, "id_cliente", None)  # já validado pela rota (int)
+        cliente = state.get("id_cliente")  # já validado pela rota (int)
         if cliente is None and "id_cliente" in info.request.path_params:
             cliente = str(info.request.path_params["id_cliente"])[:32]  # entrada inválida, guardada como texto
         if cliente is not None:
             fields["id_cliente"] = cliente
         level = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
-        text = f"{info.method} {info.modified_handler} {status} {fields['duration_ms']:.1f}ms"
-        log.log(level, text.replace("{", "{{").replace("}", "}}"), **fields)  # chaves da rota não são campos
+        write(level, f"{info.method} {info.modified_handler} {status} {fields['duration_ms']:.1f}ms", **fields)
 
     return _log_request
 
@@ -324,4 +322,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
         app.add_middleware(_InstrumentedMiddleware, should_group_status_codes=False, should_group_untemplated=True,
                            instrumentations=[_record_metrics, _make_request_logger()])
     Instrumentator().expose(app, endpoint="/metrics", include_in_schema=True, should_gzip=False)
+    # Rotas do negócio antes das de documentação: cada requisição percorre a lista em ordem
+    # (no roteador e no instrumentator, que descobre o template da rota).
+    app.router.routes.sort(key=lambda r: getattr(r, "path", "").startswith(("/docs", "/redoc", "/openapi")))
     return app

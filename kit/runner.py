@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from kit.config import settings
+from kit.logger import flush as flush_logs
 
 
 class PortaEmUso(RuntimeError):
@@ -65,6 +66,7 @@ class ApiServer:
         if self.thread.is_alive():
             self.thread.join(timeout)
         _RUNNING.pop(self.port, None)
+        flush_logs()  # as linhas por requisição que ainda estavam no lote
 
     def __repr__(self) -> str:
         return f"<API {'no ar' if self.running else 'parada'} em {self.url}>"

@@ -225,3 +225,9 @@ def test_predictions_and_batch_snapshot_are_published(api):
     assert abs(_value(samples, "churn_prediction_score_avg") - frame["risco"].mean()) < 1e-9
     meta = api.app.state.service.meta
     assert _value(samples, "model_version_info", version=meta["version"], trained_at=meta["trained_at"]) == 1
+
+
+def test_docs_and_openapi_still_served(api):
+    assert httpx.get(f"{api.url}/docs").status_code == 200
+    schema = httpx.get(f"{api.url}/openapi.json").json()
+    assert {"/churn/{id_cliente}", "/predict", "/health"} <= set(schema["paths"])

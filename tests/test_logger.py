@@ -65,6 +65,7 @@ def test_rotation_under_concurrency_keeps_every_line(tmp_path):
 
 def test_one_log_line_per_request(api):
     path = kitlog.log_path("api")
+    kitlog.flush()
     start = len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
     ids = list(api.app.state.service.predictions)[:5]
     with httpx.Client(base_url=api.url) as client:
@@ -72,6 +73,7 @@ def test_one_log_line_per_request(api):
             client.get(f"/churn/{i}")
         client.get("/churn/11111111")
         client.get("/churn/xyz")
+    kitlog.flush()
     rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines()[start:]]
     requests = [r for r in rows if r.get("kind") == "request"]
     assert len(requests) == 7

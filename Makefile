@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: help venv system-deps prepare stack lab test test-fast bench clean
+.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast bench clean
 
 help:
 	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
@@ -28,8 +28,13 @@ prepare: venv
 	$(BIN)/python -m kit prepare
 
 stack: venv
-	@echo "Stack de monitoramento: o comando 'python -m kit stack up' chega na próxima etapa do curso;"
-	@echo "por enquanto, com Docker: docker compose up -d (veja o README). Seguindo sem stack."
+	@$(BIN)/python -m kit stack up || echo "A stack não subiu (veja a mensagem acima); seguindo sem ela."
+
+stack-down: venv
+	$(BIN)/python -m kit stack down
+
+doctor: venv
+	$(BIN)/python -m kit doctor
 
 lab: prepare stack
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -111,6 +111,32 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_stack(args) -> int:
+    from kit import stack
+
+    if args.acao == "up":
+        try:
+            state = stack.up(mode=args.modo, receiver=False)
+        except RuntimeError as exc:
+            print(f"Erro: {exc}", file=sys.stderr)
+            return 1
+        if state["mode"] != "none":
+            print("O receptor de alertas roda dentro do notebook: `from kit import alerts; "
+                  "alerts.start_receiver()`.")
+    elif args.acao == "down":
+        stack.down()
+    else:
+        stack.status()
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from kit import doctor
+
+    findings = doctor.run()
+    return 0 if all(f["ok"] for f in findings) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kit", description="Kit do curso Monitoramento MLOps.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="comando")
@@ -125,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lote", choices=BATCH_CHOICES, required=(name != "drift"), default="novos_2")
         p.set_defaults(func=func)
     sub.add_parser("prepare", help="gera dados, modelo e predições se faltarem").set_defaults(func=cmd_prepare)
+    p = sub.add_parser("stack", help="sobe/para/mostra a stack de monitoramento")
+    p.add_argument("acao", choices=("up", "down", "status"))
+    p.add_argument("--modo", choices=("compose", "native", "none"), default=None,
+                   help="força um modo (padrão: o melhor disponível)")
+    p.set_defaults(func=cmd_stack)
+    sub.add_parser("doctor", help="diagnostica por que um painel está vazio").set_defaults(func=cmd_doctor)
     p = sub.add_parser("serve", help="sobe a API (foreground)")
     p.add_argument("--host", default=settings.api_host)
     p.add_argument("--port", type=int, default=settings.api_port)

@@ -29,7 +29,12 @@ def _load_dotenv(path: Path) -> dict[str, str]:
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        values[key.strip()] = value.strip().strip('"').strip("'")
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            value = value[1:].split(value[0], 1)[0]  # entre aspas: vale tudo, até a aspa que fecha
+        else:
+            value = value.split(" #", 1)[0].strip()  # sem aspas: " # ..." é comentário
+        values[key.strip()] = value
     return values
 
 
@@ -56,9 +61,21 @@ class Settings:
     api_host: str = field(default_factory=lambda: _get("API_HOST", "127.0.0.1"))
     api_port: int = field(default_factory=lambda: int(_get("API_PORT", "8000")))
     # Stack de monitoramento
-    prometheus_url: str = field(default_factory=lambda: _get("PROMETHEUS_URL", "http://127.0.0.1:9090"))
-    alertmanager_url: str = field(default_factory=lambda: _get("ALERTMANAGER_URL", "http://127.0.0.1:9093"))
-    grafana_url: str = field(default_factory=lambda: _get("GRAFANA_URL", "http://127.0.0.1:3000"))
+    prometheus_url: str = field(default_factory=lambda: _get(
+        "PROMETHEUS_URL", f"http://127.0.0.1:{_get('PROMETHEUS_PORT', '9090')}"))
+    alertmanager_url: str = field(default_factory=lambda: _get(
+        "ALERTMANAGER_URL", f"http://127.0.0.1:{_get('ALERTMANAGER_PORT', '9093')}"))
+    grafana_url: str = field(default_factory=lambda: _get("GRAFANA_URL", f"http://127.0.0.1:{_get('GRAFANA_PORT', '3000')}"))
+    prometheus_port: int = field(default_factory=lambda: int(_get("PROMETHEUS_PORT", "9090")))
+    alertmanager_port: int = field(default_factory=lambda: int(_get("ALERTMANAGER_PORT", "9093")))
+    grafana_port: int = field(default_factory=lambda: int(_get("GRAFANA_PORT", "3000")))
+    grafana_admin_user: str = field(default_factory=lambda: _get("GRAFANA_ADMIN_USER", "admin"))
+    grafana_admin_password: str = field(default_factory=lambda: _get("GRAFANA_ADMIN_PASSWORD", ""))
+    alert_receiver_host: str = field(default_factory=lambda: _get("ALERT_RECEIVER_HOST", "127.0.0.1"))
+    alert_receiver_port: int = field(default_factory=lambda: int(_get("ALERT_RECEIVER_PORT", "9099")))
+    stack_mode: str = field(default_factory=lambda: _get("STACK_MODE", "auto"))  # auto|compose|native|none
+    # Receptores opcionais de alerta (vazio = desligado); veja monitoring/alertmanager/receivers_opcionais.yml.example
+    alert_env: dict = field(default_factory=lambda: {k: v for k, v in _ENV.items() if k.startswith("ALERT_")})
     # Logs
     log_level: str = field(default_factory=lambda: _get("LOG_LEVEL", "INFO"))
     log_console_level: str = field(default_factory=lambda: _get("LOG_CONSOLE_LEVEL", "INFO"))

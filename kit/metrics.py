@@ -154,6 +154,7 @@ def init_series() -> None:
         churn_predictions_by_level.labels(level=level)
     for method, endpoint in (("GET", "/churn/{id_cliente}"), ("POST", "/predict")):
         api_requests_total.labels(method=method, endpoint=endpoint, status_code="200")
+        api_requests_total.labels(method=method, endpoint=endpoint, status_code="500")  # taxa de 5xx = 0, não vazio
         api_errors_total.labels(method=method, endpoint=endpoint, status_code="500")
         api_request_duration_seconds.labels(method=method, endpoint=endpoint)
     api_errors_total.labels(method="GET", endpoint="/churn/{id_cliente}", status_code="404")

@@ -6,18 +6,26 @@ import socket
 import tempfile
 from pathlib import Path
 
-# Antes de qualquer import do kit: nada de sujar data/, models/ e logs/ do repositório.
-_HOME = Path(tempfile.mkdtemp(prefix="kit-test-home-"))
-os.environ["KIT_HOME"] = str(_HOME)
-os.environ.setdefault("LOG_CONSOLE_LEVEL", "WARNING")
-
-import pytest  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# Antes de qualquer import do kit: nada de sujar data/, models/ e logs/ do repositório,
+# e portas livres para a stack (não colidir com a stack de quem roda os testes).
+_HOME = Path(tempfile.mkdtemp(prefix="kit-test-home-"))
+os.environ["KIT_HOME"] = str(_HOME)
+os.environ.setdefault("LOG_CONSOLE_LEVEL", "WARNING")
+os.environ["STACK_MODE"] = "auto"
+for _name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+    os.environ[_name] = str(free_port())
+for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "API_HOST"):
+    os.environ.pop(_name, None)
+
+import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +51,24 @@ def api(trained):
     server = runner.start(port=free_port())
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_stack(trained):
+    """Stack nativa real (Prometheus + Alertmanager) em modo rápido, raspando a API numa thread.
+
+    Yields (api, state). A API fica na porta API_PORT (o alvo que o prometheus.yml reescrito usa).
+    """
+    from tests._tools import require_binary
+
+    require_binary("prometheus", "apt-get install prometheus")
+    require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
+    from kit import alerts, runner, stack
+    from kit.config import settings
+
+    state = stack.up(mode="native", fast=True, quiet=True)
+    server = runner.start(port=settings.api_port)
+    yield server, state
+    runner.stop(settings.api_port)
+    alerts.stop_receiver()
+    stack.down(quiet=True)

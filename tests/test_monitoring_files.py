@@ -18,13 +18,13 @@ import importlib.metadata
 import json
 import os
 import re
-import string
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from kit.stack import render_optional_receivers
 from tests._tools import IN_CI, require_binary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -314,27 +314,6 @@ def test_every_alert_has_firing_and_silent_case():
 
 
 # ================================================================ Alertmanager
-def render_optional_receivers(base: dict, template: dict, env: dict) -> dict:
-    """Implementação de referência do contrato de receivers_opcionais.yml.example."""
-    config = json.loads(json.dumps(base))
-
-    def substitute(node, mapping):
-        if isinstance(node, str):
-            return string.Template(node).substitute(mapping)
-        if isinstance(node, list):
-            return [substitute(item, mapping) for item in node]
-        if isinstance(node, dict):
-            return {key: substitute(value, mapping) for key, value in node.items()}
-        return node
-
-    for block in template.values():
-        if all(env.get(var) for var in block["requires"]):
-            mapping = {**block.get("defaults", {}), **env}
-            config["route"].setdefault("routes", []).append(substitute(block["route"], mapping))
-            config["receivers"].append(substitute(block["receiver"], mapping))
-    return config
-
-
 DUMMY_RECEIVER_ENV = {
     "ALERT_EMAIL_TO": "time-mlops@exemplo.com.br",
     "ALERT_SMTP_FROM": "alertas@exemplo.com.br",

@@ -1,0 +1,391 @@
+"""A stack de monitoramento (Prometheus, Alertmanager, Grafana) — onde e como ela roda.
+
+    from kit import stack
+    stack.up()        # escolhe o modo, sobe o que der e explica a escolha
+    stack.status()    # tabela: o que roda onde
+    stack.down()      # para o que subimos
+
+Três modos, na ordem de preferência (DESIGN §8), com os MESMOS arquivos de monitoring/:
+- compose: um Docker engine responde → `docker compose up -d`;
+- native : binários `prometheus` / `prometheus-alertmanager` / `grafana` no PATH →
+  iniciados aqui, com os alvos reescritos para 127.0.0.1 e dados numa pasta temporária;
+- none   : nada para subir; os notebooks leem /metrics direto e avisam o que não dá para mostrar.
+Force um modo com STACK_MODE=compose|native|none no .env.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import string
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from kit import prom
+from kit.config import settings
+
+MONITORING = settings.root / "monitoring"
+STATE_FILE = settings.home / ".run" / "stack.json"
+# Modo rápido (testes e demonstrações): coleta e avaliação a cada 1 s, `for` curtos.
+FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "for": "5s",
+        "group_wait": "1s", "group_interval": "2s"}
+
+
+def _say(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message)
+
+
+# --- descobrir o modo --------------------------------------------------------------
+def docker_engine_available(timeout: float = 5.0) -> bool:
+    """True se há um Docker engine respondendo (não basta o comando `docker` existir)."""
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=timeout).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def find_binary(*names: str) -> str | None:
+    return next((path for name in names if (path := shutil.which(name))), None)
+
+
+def detect_mode() -> tuple[str, str]:
+    """(modo, motivo em português)."""
+    forced = settings.stack_mode
+    if forced in ("compose", "native", "none"):
+        return forced, f"STACK_MODE={forced} no .env/ambiente"
+    if docker_engine_available():
+        return "compose", "há um Docker engine respondendo: uso o docker-compose.yml"
+    if find_binary("prometheus"):
+        return "native", ("sem Docker engine, mas o binário `prometheus` está no PATH: "
+                          "subo Prometheus/Alertmanager nativos com os mesmos arquivos de monitoring/")
+    return "none", ("sem Docker e sem Prometheus instalado: os notebooks leem /metrics direto. Para ter a "
+                    "stack, instale o Docker (docker compose up -d) ou `sudo apt-get install prometheus "
+                    "prometheus-alertmanager`")
+
+
+# --- configurações reescritas para o modo nativo -------------------------------------
+def render_optional_receivers(base: dict, template: dict, env: dict) -> dict:
+    """Liga e-mail/Slack (receivers_opcionais.yml.example) quando o .env define as variáveis."""
+    config = json.loads(json.dumps(base))
+
+    def substitute(node, mapping):
+        if isinstance(node, str):
+            return string.Template(node).substitute(mapping)
+        if isinstance(node, list):
+            return [substitute(item, mapping) for item in node]
+        if isinstance(node, dict):
+            return {key: substitute(value, mapping) for key, value in node.items()}
+        return node
+
+    for block in template.values():
+        if all(env.get(var) for var in block["requires"]):
+            mapping = {**block.get("defaults", {}), **env}
+            config["route"].setdefault("routes", []).append(substitute(block["route"], mapping))
+            config["receivers"].append(substitute(block["receiver"], mapping))
+    return config
+
+
+def render_native_configs(run_dir: Path, *, api_port: int | None = None, receiver_port: int | None = None,
+                          alertmanager_port: int | None = None, fast: bool = False) -> dict[str, Path]:
+    """Copia os arquivos de monitoring/ para `run_dir`, trocando os endereços do Docker por 127.0.0.1."""
+    api_port = api_port or settings.api_port
+    receiver_port = receiver_port or settings.alert_receiver_port
+    alertmanager_port = alertmanager_port or settings.alertmanager_port
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    rules = yaml.safe_load((MONITORING / "prometheus" / "alert_rules.yml").read_text(encoding="utf-8"))
+    if fast:
+        for group in rules["groups"]:
+            for rule in group["rules"]:
+                if "for" in rule:
+                    rule["for"] = FAST["for"]
+    (run_dir / "alert_rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False))
+
+    config = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    for job in config["scrape_configs"]:
+        for static in job.get("static_configs", []):
+            static["targets"] = [t.replace("host.docker.internal:8000", f"127.0.0.1:{api_port}")
+                                 for t in static["targets"]]
+        if fast:
+            job["scrape_interval"] = FAST["scrape_interval"]
+            job["scrape_timeout"] = FAST["scrape_interval"]
+    for manager in config.get("alerting", {}).get("alertmanagers", []):
+        for static in manager.get("static_configs", []):
+            static["targets"] = [f"127.0.0.1:{alertmanager_port}"]
+    config["rule_files"] = [str(run_dir / "alert_rules.yml")]
+    if fast:
+        config["global"].update(scrape_interval=FAST["scrape_interval"],
+                                evaluation_interval=FAST["evaluation_interval"])
+    (run_dir / "prometheus.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+
+    am = yaml.safe_load((MONITORING / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8"))
+    for receiver in am["receivers"]:
+        for hook in receiver.get("webhook_configs", []):
+            hook["url"] = f"http://127.0.0.1:{receiver_port}/alertas"
+    template = yaml.safe_load((MONITORING / "alertmanager" / "receivers_opcionais.yml.example").read_text("utf-8"))
+    am = render_optional_receivers(am, template, settings.alert_env)
+    if fast:
+        am["route"].update(group_wait=FAST["group_wait"], group_interval=FAST["group_interval"])
+    (run_dir / "alertmanager.yml").write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False))
+    return {"prometheus": run_dir / "prometheus.yml", "alertmanager": run_dir / "alertmanager.yml",
+            "rules": run_dir / "alert_rules.yml"}
+
+
+# --- estado (PIDs) -----------------------------------------------------------------------
+def _read_state() -> dict:
+    try:
+        return json.loads(STATE_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # um processo zumbi (já terminou, ninguém recolheu) não conta
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _ready(url: str, path: str = "/-/ready") -> bool:
+    try:
+        return httpx.get(url + path, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_ready(name: str, proc: subprocess.Popen, url: str, log: Path, path: str, timeout: float = 40) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+            raise RuntimeError(f"{name} terminou logo ao iniciar (código {proc.returncode}). Últimas linhas de "
+                               f"{log}:\n{tail}")
+        if _ready(url, path):
+            return
+        time.sleep(0.25)
+    raise RuntimeError(f"{name} não ficou pronto em {timeout:.0f}s ({url}). Veja {log}.")
+
+
+def _port_free(port: int) -> bool:
+    from kit.runner import port_is_free
+
+    return port_is_free("127.0.0.1", port)
+
+
+# --- subir / descer ---------------------------------------------------------------------------
+def _start_native(fast: bool, quiet: bool, api_port: int | None, receiver_port: int | None) -> dict:
+    prometheus_bin = find_binary("prometheus")
+    alertmanager_bin = find_binary("prometheus-alertmanager", "alertmanager")
+    run_dir = Path(tempfile.mkdtemp(prefix="kit-stack-"))
+    files = render_native_configs(run_dir, api_port=api_port, receiver_port=receiver_port, fast=fast)
+    state = {"mode": "native", "run_dir": str(run_dir), "pids": {}, "urls": {}, "fast": fast}
+    plan = []
+    if alertmanager_bin:
+        plan.append(("alertmanager", settings.alertmanager_port, [
+            alertmanager_bin, f"--config.file={files['alertmanager']}", f"--storage.path={run_dir / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{settings.alertmanager_port}", "--cluster.listen-address="]))
+    else:
+        _say("Alertmanager não encontrado (apt-get install prometheus-alertmanager): alertas ficam só no "
+             "Prometheus.", quiet)
+    plan.append(("prometheus", settings.prometheus_port, [
+        prometheus_bin, f"--config.file={files['prometheus']}", f"--storage.tsdb.path={run_dir / 'prom-data'}",
+        f"--web.listen-address=127.0.0.1:{settings.prometheus_port}", "--web.enable-lifecycle"]))
+    for name, port, command in plan:
+        if not _port_free(port):
+            stop_native(state)
+            raise RuntimeError(f"A porta {port} ({name}) já está ocupada por outro processo. Pare-o (talvez um "
+                               f"`docker compose up` ou outra stack) ou troque a porta no .env "
+                               f"({name.upper()}_PORT).")
+        log = run_dir / f"{name}.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        state["pids"][name] = proc.pid
+        url = f"http://127.0.0.1:{port}"
+        state["urls"][name] = url
+        try:
+            _wait_ready(name, proc, url, log, "/-/ready")
+        except RuntimeError:
+            stop_native(state)
+            raise
+        _say(f"  {name} no ar em {url} (PID {proc.pid})", quiet)
+    grafana = _start_native_grafana(run_dir, quiet)
+    if grafana:
+        state["pids"]["grafana"], state["urls"]["grafana"] = grafana
+    return state
+
+
+def _start_native_grafana(run_dir: Path, quiet: bool):
+    """Grafana nativo (se instalado e com senha de admin no .env). Não verificável nesta máquina de CI."""
+    binary = find_binary("grafana", "grafana-server")
+    if not binary:
+        _say("  Grafana não encontrado no PATH: use as prévias em matplotlib (kit.dashboards) ou o Docker.", quiet)
+        return None
+    if not settings.grafana_admin_password:
+        _say("  Grafana encontrado, mas falta GRAFANA_ADMIN_PASSWORD no .env (sem senha padrão): não subi.", quiet)
+        return None
+    home = Path(binary).resolve().parent.parent
+    home = next((p for p in (home / "share" / "grafana", home, Path("/usr/share/grafana")) if (p / "conf").exists()),
+                home)
+    prov = run_dir / "grafana" / "provisioning"
+    shutil.copytree(MONITORING / "grafana" / "provisioning", prov)
+    ds = prov / "datasources" / "prometheus.yml"
+    ds.write_text(ds.read_text().replace("http://prometheus:9090", settings.prometheus_url))
+    dash = prov / "dashboards" / "dashboards.yml"
+    dash.write_text(dash.read_text().replace("/var/lib/grafana/dashboards", str(MONITORING / "grafana" / "dashboards")))
+    ini = run_dir / "grafana.ini"
+    ini.write_text(
+        f"[server]\nhttp_addr = 127.0.0.1\nhttp_port = {settings.grafana_port}\n"
+        f"[paths]\ndata = {run_dir / 'grafana-data'}\nlogs = {run_dir}\nprovisioning = {prov}\n"
+        f"[security]\nadmin_user = {settings.grafana_admin_user}\nadmin_password = {settings.grafana_admin_password}\n"
+        "[auth.anonymous]\nenabled = false\n[analytics]\nreporting_enabled = false\ncheck_for_updates = false\n")
+    command = [binary, "server"] if Path(binary).name == "grafana" else [binary]
+    log = run_dir / "grafana.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([*command, f"--homepath={home}", f"--config={ini}"], stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    url = settings.grafana_url
+    try:
+        _wait_ready("grafana", proc, url, log, "/api/health", timeout=60)
+    except RuntimeError as exc:
+        _say(f"  Grafana não subiu: {exc}", quiet)
+        _terminate(proc.pid)
+        return None
+    _say(f"  grafana no ar em {url} (PID {proc.pid})", quiet)
+    return proc.pid, url
+
+
+def _terminate(pid: int, timeout: float = 10) -> None:
+    if not _alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # recolhe se for filho deste processo
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def stop_native(state: dict) -> None:
+    for pid in state.get("pids", {}).values():
+        _terminate(pid)
+    if state.get("run_dir"):
+        shutil.rmtree(state["run_dir"], ignore_errors=True)
+
+
+def _compose(*args: str, quiet: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", "compose", *args], cwd=settings.root, capture_output=quiet, text=True)
+
+
+def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, receiver: bool = True,
+       api_port: int | None = None) -> dict:
+    """Sobe a stack no melhor modo disponível (idempotente) e devolve o estado."""
+    current = _read_state()
+    if current.get("mode") == "native" and all(_alive(p) for p in current.get("pids", {}).values()) \
+            and current.get("pids") and current.get("fast", False) == fast:
+        _say("A stack nativa já está no ar (nada a fazer).", quiet)
+        if receiver:
+            _start_receiver(quiet)
+        return current
+    if current.get("mode") == "native":
+        stop_native(current)  # restos de uma execução anterior (ou outro modo rápido/lento)
+    chosen, reason = (mode, "pedido explícito") if mode else detect_mode()
+    _say(f"Modo da stack: {chosen} — {reason}.", quiet)
+    if chosen == "compose":
+        if not (settings.root / ".env").exists():
+            _say("Falta o .env: copie .env.example para .env e defina GRAFANA_ADMIN_PASSWORD.", quiet)
+        result = _compose("up", "-d", quiet=quiet)
+        if result.returncode != 0:
+            raise RuntimeError("`docker compose up -d` falhou; veja a mensagem acima (o .env tem "
+                               "GRAFANA_ADMIN_PASSWORD?).")
+        state = {"mode": "compose", "urls": {"prometheus": settings.prometheus_url,
+                                             "alertmanager": settings.alertmanager_url,
+                                             "grafana": settings.grafana_url}}
+        _say("Lembre: com o Prometheus em Docker, suba a API com runner.start(host='0.0.0.0').", quiet)
+    elif chosen == "native":
+        if not find_binary("prometheus"):
+            raise RuntimeError("Modo nativo pedido, mas `prometheus` não está no PATH. Instale com "
+                               "`sudo apt-get install prometheus prometheus-alertmanager`.")
+        state = _start_native(fast, quiet, api_port, None)
+    else:
+        state = {"mode": "none", "urls": {}}
+        _say("Nada para subir: os notebooks vão ler /metrics direto e avisar o que não dá para mostrar.", quiet)
+    STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    STATE_FILE.write_text(json.dumps(state, indent=2))
+    if receiver and chosen != "none":
+        _start_receiver(quiet, public=(chosen == "compose"))
+    return state
+
+
+def _start_receiver(quiet: bool, public: bool = False) -> None:
+    from kit import alerts
+
+    try:
+        url = alerts.start_receiver(host="0.0.0.0" if public else None)
+        _say(f"  receptor de alertas em {url} (os alertas aparecem em kit.alerts.table())", quiet)
+    except RuntimeError as exc:
+        _say(f"  {exc}", quiet)
+
+
+def down(quiet: bool = False) -> None:
+    """Para o que `up()` subiu (no modo compose: `docker compose down`; os volumes ficam)."""
+    state = _read_state()
+    mode = state.get("mode")
+    if mode == "native":
+        stop_native(state)
+        _say("Stack nativa parada e pasta temporária removida.", quiet)
+    elif mode == "compose":
+        _compose("down", quiet=quiet)
+        _say("`docker compose down` feito (os dados ficam nos volumes; apague com `docker compose down -v`).",
+             quiet)
+    else:
+        _say("Nenhuma stack registrada por este kit.", quiet)
+    STATE_FILE.unlink(missing_ok=True)
+
+
+def status(quiet: bool = False) -> list[dict]:
+    """Tabela do que roda onde (e imprime, a menos que quiet=True)."""
+    state = _read_state()
+    mode = state.get("mode", "nenhum registrado")
+    from kit import alerts
+
+    rows = [
+        {"componente": "API (notebook)", "endereco": settings.api_url,
+         "no_ar": _ready(settings.api_url, "/health")},
+        {"componente": "Prometheus", "endereco": settings.prometheus_url, "no_ar": prom.available()},
+        {"componente": "Alertmanager", "endereco": settings.alertmanager_url,
+         "no_ar": _ready(settings.alertmanager_url)},
+        {"componente": "Grafana", "endereco": settings.grafana_url,
+         "no_ar": _ready(settings.grafana_url, "/api/health")},
+        {"componente": "Receptor de alertas", "endereco": alerts.receiver_url() or "(parado neste processo)",
+         "no_ar": alerts.receiver_url() is not None},
+    ]
+    if not quiet:
+        print(f"Modo da stack: {mode}")
+        for row in rows:
+            print(f"  {row['componente']:<20} {'no ar ' if row['no_ar'] else 'parado'}  {row['endereco']}")
+        if not rows[1]["no_ar"]:
+            print("Prometheus parado: `python -m kit stack up` (ou `docker compose up -d`). "
+                  "Diagnóstico completo: `python -m kit doctor`.")
+    return rows

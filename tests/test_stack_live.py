@@ -1,0 +1,173 @@
+"""Prova ao vivo: Prometheus e Alertmanager nativos (Debian) raspando a API real numa thread.
+
+Modo rápido (kit.stack.FAST): coleta/avaliação a cada 1 s e `for` de 5 s, para que cada
+alerta dispare em segundos. Os mesmos arquivos de monitoring/ que o aluno usa.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import httpx
+import pytest
+import yaml
+
+from kit import alerts, doctor, drift, model, prom, runner, stack
+from kit.config import settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.stack]
+RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
+
+# A grandeza por trás de cada alerta (a expressão sem o limiar final). Cada uma precisa
+# aparecer, letra por letra, na regra — assim este mapa não se descola de alert_rules.yml.
+ALERT_QUANTITIES = {
+    "ApiDown": 'up{job="api-churn"}',
+    "ApiHighLatencyP95": 'histogram_quantile(0.95, sum by (le) (rate(api_request_duration_seconds_bucket'
+                         '{endpoint!="/metrics"}[5m])))',
+    "ApiHigh5xxRate": 'sum(rate(api_requests_total{endpoint!="/metrics", status_code=~"5.."}[5m])) / '
+                      'sum(rate(api_requests_total{endpoint!="/metrics"}[5m]))',
+    "ModelF2Low": "model_f2_score",
+    "NoPredictions": "sum(increase(model_predictions_total[5m]))",
+    "DataDrift": "data_drift_psi",
+}
+# Precisam de mais histórico do que um teste tem; cobertos pelos testes do promtool
+# (monitoring/prometheus/tests/alert_rules_test.yml).
+NEEDS_HISTORY = {"HighRiskSpike": "compara com `offset 1h`: só há dado depois de 1 h de coleta"}
+
+
+def _rules():
+    return {r["alert"]: r["expr"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]
+            if "alert" in r}
+
+
+def _normalize(expr: str) -> str:
+    return re.sub(r"\s+", "", expr)
+
+
+def _load(api, n_ok=30, n_404=10):
+    ids = list(api.app.state.service.predictions)[:n_ok]
+    with httpx.Client(base_url=api.url) as client:
+        for i in ids:
+            client.get(f"/churn/{i}")
+        for i in range(n_404):
+            client.get(f"/churn/{10_000_000 + i}")
+        client.get("/churn/abc")
+        client.post("/predict", json={"pais": "Espanha", "genero": "Feminino", "idade": 30, "anos_cliente": 1,
+                                      "saldo_conta": 0.0, "numero_produtos": 1, "cartao_credito": "Sim",
+                                      "salario_estimado": 40000.0, "escore_credito": 700})
+
+
+def _wait(predicate, timeout=60, poll=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    return None
+
+
+@pytest.fixture(scope="module")
+def scraped(live_stack):
+    api, _ = live_stack
+    start = time.monotonic()
+    assert _wait(lambda: prom.value('up{job="api-churn"}') == 1, timeout=60), "alvo api-churn nunca ficou UP"
+    first_sample = time.monotonic() - start
+    print(f"\n[medida] API no ar → primeira amostra no Prometheus (modo rápido): {first_sample:.1f} s")
+    drift.check("novos_2")
+    _load(api)
+    # dois scrapes depois da carga: rate() precisa de duas amostras com a carga dentro
+    time.sleep(3)
+    _load(api)
+    time.sleep(3)
+    return api
+
+
+def test_quantity_map_matches_the_rule_file():
+    rules = _rules()
+    assert set(ALERT_QUANTITIES) | set(NEEDS_HISTORY) == set(rules)
+    for name, quantity in ALERT_QUANTITIES.items():
+        assert _normalize(quantity) in _normalize(rules[name]), name
+
+
+@pytest.mark.parametrize("alert", sorted(ALERT_QUANTITIES))
+def test_every_alert_quantity_has_data(scraped, alert):
+    result = prom.query(ALERT_QUANTITIES[alert])
+    assert result, f"{alert}: a grandeza {ALERT_QUANTITIES[alert]!r} não devolveu série"
+
+
+def test_every_dashboard_panel_query_returns_data(scraped):
+    from kit import dashboards
+
+    empty, checked = [], 0
+    for uid in dashboards.list_dashboards():
+        for q in dashboards.panel_queries(dashboards.load(uid)):
+            if "offset 1h" in q["expr"]:
+                continue  # precisa de 1 h de histórico (listado em NEEDS_HISTORY / promtool)
+            checked += 1
+            if not prom.query(q["expr"]):
+                empty.append(f"{uid} / {q['panel']} [{q['refId']}]: {q['expr']}")
+    assert checked >= 30
+    assert not empty, "painéis sem dados:\n" + "\n".join(empty)
+
+
+def test_rules_loaded_and_doctor_is_happy(scraped):
+    assert {r["nome"] for r in prom.rules()} == set(_rules())
+    findings = {f["verificacao"]: f for f in doctor.run(quiet=True)}
+    for name in ("API responde", "API saudável", "Prometheus no ar", "Alvo api-churn",
+                 "Regras de alerta carregadas", "Alertmanager conectado", "Dados da API no Prometheus"):
+        assert findings[name]["ok"] is True, findings[name]
+
+
+def test_doctor_explains_a_dead_prometheus_and_a_dead_api():
+    findings = doctor.check_prometheus("http://127.0.0.1:1")
+    assert findings[0]["ok"] is False and "kit stack up" in findings[0]["como_corrigir"]
+    findings = doctor.check_api("http://127.0.0.1:1")
+    assert findings[0]["ok"] is False and "runner.start()" in findings[0]["como_corrigir"]
+    findings = doctor.check_loopback_with_docker("compose", "127.0.0.1")
+    assert findings[0]["ok"] is False and "0.0.0.0" in findings[0]["como_corrigir"]
+    assert doctor.check_loopback_with_docker("compose", "0.0.0.0")[0]["ok"] is True
+
+
+def test_injected_5xx_fire_the_error_rate_alert(scraped):
+    api = scraped
+    api.app.state.faults.error_rate = 1.0
+    try:
+        deadline = time.monotonic() + 90
+        got = None
+        while time.monotonic() < deadline and got is None:
+            _load(api, n_ok=20, n_404=0)
+            got = alerts.received("ApiHigh5xxRate", "firing") or None
+            time.sleep(0.5)
+    finally:
+        api.app.state.faults.error_rate = 0.0
+    assert got, "ApiHigh5xxRate não chegou ao receptor"
+    assert "5xx" in got[-1]["resumo"] or "erro" in got[-1]["resumo"].lower()
+
+
+def test_f2_alert_fires_on_labelled_batch_2_and_resolves_after_retraining(scraped, tmp_path):
+    api = scraped
+    result = model.evaluate("novos_2")  # o processo da API publica o F2 do lote rotulado
+    assert result["f2"] < 0.7
+    fired = alerts.wait_for("ModelF2Low", "firing", timeout=90)
+    assert fired, "ModelF2Low não chegou ao receptor"
+    model.retrain("novos_2")
+    api.app.state.service.reload()
+    assert _wait(lambda: (prom.value("model_f2_score") or 0) >= 0.7, timeout=30)
+    resolved = alerts.wait_for("ModelF2Low", "resolved", timeout=90)
+    assert resolved, "ModelF2Low não foi resolvido depois do retreino"
+    assert prom.value('model_version_info{version="v2"}') == 1
+
+
+def test_api_down_alert_reaches_the_receiver(scraped, live_stack):
+    api = scraped
+    runner.stop(api.port)
+    stopped = time.monotonic()
+    got = alerts.wait_for("ApiDown", "firing", timeout=120)
+    elapsed = time.monotonic() - stopped
+    assert got, "ApiDown não chegou ao receptor"
+    assert got["severidade"] == "critical"
+    print(f"\n[medida] API parada → alerta ApiDown no receptor (modo rápido): {elapsed:.1f} s")
+    # a API volta (o resto da sessão pode precisar dela)
+    runner.start(port=api.port)

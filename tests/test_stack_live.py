@@ -171,3 +171,16 @@ def test_api_down_alert_reaches_the_receiver(scraped, live_stack):
     print(f"\n[medida] API parada → alerta ApiDown no receptor (modo rápido): {elapsed:.1f} s")
     # a API volta (o resto da sessão pode precisar dela)
     runner.start(port=api.port)
+
+
+def test_up_is_idempotent_and_down_stops_everything(live_stack):
+    _, state = live_stack
+    again = stack.up(mode="native", fast=True, quiet=True)
+    assert again["pids"] == state["pids"]
+    stack.down(quiet=True)
+    assert not any(stack._alive(pid) for pid in state["pids"].values())
+    assert not prom.available()
+    assert not stack.STATE_FILE.exists()
+    from pathlib import Path
+
+    assert not Path(state["run_dir"]).exists()

@@ -18,7 +18,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Request
@@ -26,7 +26,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit import metrics, model as churn_model
@@ -35,6 +36,7 @@ from kit.logger import get_logger, request_line_logger
 
 HOW_TO_FIX = "Rode: python -m kit train && python -m kit predict"
 MAX_ID = 99_999_999_999  # ids reais têm 8 dígitos; acima disto é certamente erro de digitação
+MAX_BODY_BYTES = 1_000_000  # um cliente em JSON tem ~300 bytes; corpos maiores são recusados com 413
 
 
 @dataclass
@@ -62,11 +64,20 @@ class Service:
         self.problems = []
         try:
             self.model, self.meta = churn_model.load(models_dir=self.models_dir)
+            if "version" not in self.meta:
+                raise KeyError("version")
         except churn_model.ModeloAusente as exc:
             self.model, self.meta = None, None
             self.problems.append(str(exc))
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # metadados sem os campos ({}, [] ...)
+            self.model, self.meta = None, None
+            self.problems.append(f"Metadados do modelo inválidos ({type(exc).__name__}). "
+                                 "Treine de novo com: python -m kit train")
         try:
             frame = pd.read_csv(self.predictions_path)
+            bad = ~pd.to_numeric(frame["risco"], errors="coerce").between(0, 1) | ~frame["nivel"].isin(metrics.LEVELS)
+            if bad.any():  # risco vazio/fora de [0, 1] ou nível desconhecido: arquivo corrompido
+                raise ValueError(f"{int(bad.sum())} linhas inválidas")
             self.predictions = {int(i): (float(r), str(n)) for i, r, n in
                                 zip(frame["id_cliente"], frame["risco"], frame["nivel"])}
             metrics.publish_batch(frame["risco"], settings.risk_high, settings.risk_medium)
@@ -84,26 +95,61 @@ class Service:
         return "ok" if not self.problems else "degradado"
 
 
+def _json_number(value):
+    """Só números do JSON, como o OpenAPI documenta: true/false e "52" (texto) não valem; 52.0 é inteiro."""
+    if isinstance(value, (bool, str)):  # o pydantic, sozinho, aceitaria true como 1 e "52" como 52
+        raise PydanticCustomError("json_number", "deve ser um número")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_json_number)]
+Float = Annotated[float, BeforeValidator(_json_number)]
+
+
 class Cliente(BaseModel):
     """Um cliente para pontuar em POST /predict (mesmas colunas do treino)."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    id_cliente: int | None = Field(default=None, gt=0, le=MAX_ID)
+    # (com Field dentro do Annotated: assim o OpenAPI mostra exclusiveMinimum/maximum, não gt/le)
+    id_cliente: Annotated[int, Field(gt=0, le=MAX_ID), BeforeValidator(_json_number)] | None = None
     pais: Literal["França", "Espanha", "Alemanha"]
     genero: Literal["Masculino", "Feminino"]
-    idade: int = Field(ge=18, le=120)
-    anos_cliente: int = Field(ge=0, le=80)
-    saldo_conta: float = Field(ge=0, le=1e10)
-    numero_produtos: int = Field(ge=1, le=4)
+    idade: Int = Field(ge=18, le=120)
+    anos_cliente: Int = Field(ge=0, le=80)
+    saldo_conta: Float = Field(ge=0, le=1e10)
+    numero_produtos: Int = Field(ge=1, le=4)
     cartao_credito: Literal["Sim", "Não"]
-    salario_estimado: float = Field(ge=0, le=1e10)
-    escore_credito: int = Field(ge=300, le=900)
+    salario_estimado: Float = Field(ge=0, le=1e10)
+    escore_credito: Int = Field(ge=300, le=900)
 
 
 class Falhas(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    latencia_s: float = Field(default=0.0, ge=0, le=30)
-    taxa_erro: float = Field(default=0.0, ge=0, le=1)
+    latencia_s: Float = Field(default=0.0, ge=0, le=30)
+    taxa_erro: Float = Field(default=0.0, ge=0, le=1)
+
+
+class CampoInvalido(BaseModel):
+    campo: str
+    problema: str
+
+
+class ErroResposta(BaseModel):
+    """O corpo de todo erro da API — é o que o OpenAPI documenta em cada status de erro."""
+    erro: str = Field(description="Código curto: entrada_invalida, nao_encontrado, indisponivel, ...")
+    mensagem: str = Field(description="O que aconteceu e como resolver, em português")
+    request_id: str = Field(description="O mesmo id da linha desta requisição em logs/api.json")
+    campos: list[CampoInvalido] | None = Field(default=None, description="Só no 422: cada campo e o problema")
+
+
+_ERROR_DOCS = {400: "Corpo ilegível (não é JSON em UTF-8)", 404: "Cliente não encontrado no lote",
+               413: f"Corpo maior que {MAX_BODY_BYTES // 1000} KB", 422: "Entrada inválida (veja `campos`)",
+               500: "Erro interno (procure o request_id em logs/api.json)", 503: "Modelo ou predições não carregados"}
+
+
+def _errors(*statuses: int) -> dict:
+    """`responses=` de uma rota: os status de erro que ela devolve, todos com o corpo ErroResposta."""
+    return {status: {"model": ErroResposta, "description": _ERROR_DOCS[status]} for status in statuses}
 
 
 _PT = {
@@ -124,6 +170,8 @@ _PT = {
     "model_attributes_type": "o corpo deve ser um objeto JSON",
     "dict_type": "o corpo deve ser um objeto JSON",
     "string_type": "deve ser um texto",
+    "int_parsing_size": "número grande demais",
+    "json_number": "deve ser um número (sem aspas; true/false não valem)",
 }
 
 
@@ -158,6 +206,39 @@ def _request_id(request: Request) -> str:
 def _error(status: int, code: str, message: str, request: Request, **extra) -> JSONResponse:
     body = {"erro": code, "mensagem": message, "request_id": _request_id(request), **extra}
     return JSONResponse(status_code=status, content=body)
+
+
+BODY_TOO_LARGE = (f"Corpo da requisição grande demais (limite: {MAX_BODY_BYTES // 1000} KB). "
+                  "Envie um cliente por requisição em POST /predict.")
+
+
+class _BodyLimit:
+    """Recusa corpos maiores que MAX_BODY_BYTES com 413 (em pt-BR), sem guardá-los na memória.
+
+    Sem isto o uvicorn aceitaria corpos de qualquer tamanho. Com Content-Length, responde
+    antes de ler; sem ele (envio em pedaços), conta os bytes à medida que chegam.
+    """
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await _error(413, "corpo_grande_demais", BODY_TOO_LARGE, Request(scope))(scope, receive, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, BODY_TOO_LARGE)  # vira o JSON de erro no on_http_error
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 class _InstrumentedMiddleware(PrometheusInstrumentatorMiddleware):
@@ -243,17 +324,21 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "nao_encontrado", 503: "indisponivel", 500: "erro_interno"}.get(exc.status_code, "erro")
+        code = {400: "entrada_invalida", 404: "nao_encontrado", 413: "corpo_grande_demais", 503: "indisponivel",
+                500: "erro_interno"}.get(exc.status_code, "erro")
         detail = exc.detail if isinstance(exc.detail, str) else "Erro."
         if exc.status_code == 404 and detail == "Not Found":
             detail = "Rota não encontrada. Veja as rotas em GET / ou na documentação em /docs."
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":  # UTF-8 inválido etc.
+            detail = ("Não consegui ler o corpo da requisição: envie um objeto JSON em UTF-8 "
+                      "(Content-Type: application/json).")
         elif exc.status_code == 405:
             detail = "Método não permitido nesta rota. Veja GET / ou /docs."
         return _error(exc.status_code, code, detail, request)
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception):
-        service.log.opt(exception=exc).error("Erro inesperado na API")
+        service.log.bind(request_id=_request_id(request)).opt(exception=exc).error("Erro inesperado na API")
         return _error(500, "erro_interno", "Erro interno. Procure o request_id em logs/api.json.", request)
 
     @app.get("/")
@@ -269,7 +354,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
             body.update(problemas=service.problems, como_resolver=HOW_TO_FIX)
         return body
 
-    @app.get("/churn/{id_cliente}", dependencies=[Depends(inject_faults)])
+    @app.get("/churn/{id_cliente}", dependencies=[Depends(inject_faults)], responses=_errors(404, 422, 500, 503))
     async def churn(request: Request,
                     id_cliente: int = PathParam(gt=0, le=MAX_ID, description="Id do cliente (8 dígitos)")):
         request.state.id_cliente = id_cliente
@@ -285,7 +370,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
         metrics.model_predictions_total.labels(level=nivel).inc()
         return {"id_cliente": id_cliente, "risco": risco, "nivel": nivel}
 
-    @app.post("/predict", dependencies=[Depends(inject_faults)])
+    @app.post("/predict", dependencies=[Depends(inject_faults)], responses=_errors(400, 413, 422, 500, 503))
     def predict(cliente: Cliente, request: Request):
         if service.model is None:
             raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
@@ -296,7 +381,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
         return {"id_cliente": cliente.id_cliente, "risco": float(result["risco"]), "nivel": result["nivel"],
                 "versao_modelo": service.meta["version"]}
 
-    @app.get("/model")
+    @app.get("/model", responses=_errors(503))
     async def model_info():
         if service.meta is None:
             raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
@@ -306,7 +391,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
     async def get_faults():
         return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
 
-    @app.post("/admin/falhas")
+    @app.post("/admin/falhas", responses=_errors(400, 413, 422))
     async def set_faults(falhas: Falhas):
         faults.latency_s, faults.error_rate = falhas.latencia_s, falhas.taxa_erro
         service.log.warning("Injeção de falhas alterada", latencia_s=falhas.latencia_s, taxa_erro=falhas.taxa_erro)
@@ -318,6 +403,7 @@ def create_app(models_dir: Path | None = None, predictions_path: Path | None = N
         return {"status": service.status, "modelo": (service.meta or {}).get("version"),
                 "predicoes_carregadas": len(service.predictions)}
 
+    app.add_middleware(_BodyLimit)  # antes do instrumentator: os 413 também são medidos e registrados
     if instrument:
         app.add_middleware(_InstrumentedMiddleware, should_group_status_codes=False, should_group_untemplated=True,
                            instrumentations=[_record_metrics, _make_request_logger()])

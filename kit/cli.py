@@ -7,6 +7,8 @@
     python -m kit drift --lote novos_2      # PSI por feature
     python -m kit serve --port 8000         # sobe a API (Ctrl+C para parar)
     python -m kit prepare                   # dados + modelo + predições, se faltarem
+    python -m kit load --cenario media      # teste de carga (sem --cenario: leve, media e pesada)
+    python -m kit export --minutos 15       # outputs/relatorio_metricas.csv e .json
 """
 from __future__ import annotations
 
@@ -137,6 +139,38 @@ def cmd_doctor(args) -> int:
     return 0 if all(f["ok"] for f in findings) else 1
 
 
+def cmd_load(args) -> int:
+    from kit import load
+
+    kwargs = dict(url=args.url, unknown_share=args.desconhecidos)
+    try:
+        if args.cenario is None and args.requests is None and args.workers is None:
+            results = load.run_scenarios(pause_s=args.pausa, **kwargs)
+        else:
+            results = [load.run(cenario=args.cenario, requests=args.requests, workers=args.workers, **kwargs)]
+    except (load.ApiIndisponivel, ValueError) as exc:  # API fora do ar, ou --requests 0 etc.
+        print(f"Erro: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nResultado do teste de carga em {results[0].url} (latências medidas no cliente, em ms):")
+    print(load.summary(results).to_string(index=False))
+    if any(r.errors for r in results):
+        print("Atenção: houve requisições sem resposta (erros_conexao). A API caiu ou ficou lenta demais?")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from kit import export
+
+    try:
+        report = export.export(output_dir=args.saida, minutes=args.minutos)
+    except export.MetricasIndisponiveis as exc:
+        print(f"Erro: {exc}", file=sys.stderr)
+        return 1
+    print(f"Fonte: {report.source} — {report.message}")
+    print(f"{len(report.frame)} linhas gravadas em {report.csv_path} e {report.json_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kit", description="Kit do curso Monitoramento MLOps.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="comando")
@@ -161,6 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=settings.api_host)
     p.add_argument("--port", type=int, default=settings.api_port)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("load", help="teste de carga em GET /churn/{id_cliente}")
+    p.add_argument("--url", default=None, help=f"endereço da API (padrão: {settings.api_url})")
+    p.add_argument("--cenario", choices=("leve", "media", "pesada"), default=None,
+                   help="leve=50/5, media=200/10, pesada=500/20 (requisições/workers); sem ele, os três")
+    p.add_argument("--requests", type=int, default=None, help="número de requisições (sobrescreve o cenário)")
+    p.add_argument("--workers", type=int, default=None, help="requisições em paralelo (sobrescreve o cenário)")
+    p.add_argument("--desconhecidos", type=float, default=0.1, help="fração de ids fora do lote (404)")
+    p.add_argument("--pausa", type=float, default=2.0, help="segundos entre cenários")
+    p.set_defaults(func=cmd_load)
+    p = sub.add_parser("export", help="relatório de métricas em CSV e JSON")
+    p.add_argument("--saida", default=None, help=f"pasta de saída (padrão: {settings.outputs_dir})")
+    p.add_argument("--minutos", type=float, default=15, help="janela das séries do Prometheus")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

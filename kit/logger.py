@@ -66,7 +66,7 @@ def _json_format(record) -> str:
 
 
 _TEXT_FORMAT = ("{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[component]} | "
-                "{name}:{function}:{line} | {message}\n{exception}")
+                "{name}:{function}:{line} | {message}")  # o Loguru acrescenta "\n{exception}" a formatos em texto
 
 
 def _console_format(record) -> str:
@@ -146,6 +146,7 @@ def _ensure_console() -> None:
         format=_console_format,
         filter=lambda r: r["extra"].get("kind") != "request",  # linhas por requisição só nos arquivos
         colorize=False,
+        diagnose=False,  # sem valores de variáveis nos tracebacks (vazariam dados pessoais do cliente)
     )
 
 
@@ -159,7 +160,8 @@ def setup(component: str = "notebook", *, level: str | None = None, logs_dir: Pa
     only_this = lambda r, c=component: r["extra"].get("component") == c  # noqa: E731
     size = rotation or settings.log_rotation
     common = dict(level=level or settings.log_level, filter=only_this, encoding="utf-8",
-                  retention=retention or settings.log_retention)
+                  retention=retention or settings.log_retention,
+                  diagnose=False)  # diagnose=True escreveria os valores das variáveis (dados pessoais) no traceback
     not_request = lambda r, c=component: r["extra"].get("component") == c and r["extra"].get("kind") != "request"  # noqa: E731
     _sinks[component] = [
         # O texto fica para eventos; as linhas por requisição vão só para o JSON (mais barato e fácil de analisar).

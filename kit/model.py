@@ -29,12 +29,15 @@ from sklearn.metrics import fbeta_score, make_scorer, roc_auc_score
 from sklearn.model_selection import TunedThresholdClassifierCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from kit import data, metrics
 from kit.config import settings
 from kit.logger import get_logger
 
 F2 = make_scorer(fbeta_score, beta=2)
+# OpenMP (HistGradientBoosting) com 1 thread: com a CPU disputada, 2 threads esperando uma pela outra levam minutos.
+threadpool_limits(1, user_api="openmp")
 _VERSION_RE = re.compile(r"modelo_v(\d+)\.json$")
 
 

@@ -65,8 +65,19 @@ class ApiServer:
         self.server.should_exit = True
         if self.thread.is_alive():
             self.thread.join(timeout)
+        if not self.thread.is_alive():
+            self._release_port()
         _RUNNING.pop(self.port, None)
         flush_logs()  # as linhas por requisição que ainda estavam no lote
+
+    def _release_port(self) -> None:
+        """Fecha os sockets de escuta que uma thread que morreu (sem desligar o uvicorn) deixou abertos.
+
+        Sem isto a porta continua presa neste processo e o próximo start() diria "porta em uso".
+        """
+        for server in getattr(self.server, "servers", None) or []:
+            for sock in getattr(server, "_sockets", None) or []:  # asyncio.Server não expõe isto publicamente
+                sock.close()
 
     def __repr__(self) -> str:
         return f"<API {'no ar' if self.running else 'parada'} em {self.url}>"
@@ -93,6 +104,8 @@ def start(host: str | None = None, port: int | None = None, app=None, timeout: f
     current = _RUNNING.get(port)
     if current is not None and current.running:
         return current
+    if current is not None:  # a thread dessa API morreu: libera a porta antes de subir outra
+        current.stop()
     if not port_is_free(host, port):
         raise PortaEmUso(
             f"A porta {port} já está em uso por outro processo. Pare esse processo "

@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast bench clean
+.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course bench clean
 
 help:
 	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
 	@echo "make test  - cria .venv, instala dependências (e Prometheus/Alertmanager se root+apt) e roda os testes"
+	@echo "make course - roda os seis notebooks sem interface (papermill) e mostra o tempo de cada um"
 	@echo "make bench - benchmarks (treino e custo da instrumentação)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -41,6 +42,11 @@ lab: prepare stack
 
 test: venv system-deps
 	$(BIN)/python -m pytest
+	KIT_HOME=$$(mktemp -d) $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax \
+		--sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+course: venv
+	$(BIN)/python scripts/run_course.py
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"

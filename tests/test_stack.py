@@ -48,7 +48,9 @@ def test_mode_detection_honours_override_and_explains(monkeypatch):
     assert mode == "none" and "apt-get install prometheus" in reason and "Docker" in reason
 
 
-def test_none_mode_says_what_it_cannot_show(capsys):
+def test_none_mode_says_what_it_cannot_show(capsys, monkeypatch, tmp_path):
+    # estado próprio: não mexer na stack da sessão de testes (fixture live_stack)
+    monkeypatch.setattr(stack, "STATE_FILE", tmp_path / "stack.json")
     state = stack.up(mode="none")
     assert state["mode"] == "none"
     assert "ler /metrics direto" in capsys.readouterr().out

@@ -6,12 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course bench clean
+.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean
 
 help:
 	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
 	@echo "make test  - cria .venv, instala dependências (e Prometheus/Alertmanager se root+apt) e roda os testes"
 	@echo "make course - roda os seis notebooks sem interface (papermill) e mostra o tempo de cada um"
+	@echo "make notebooks - reexecuta os notebooks no lugar (antes de um commit)"
 	@echo "make bench - benchmarks (treino e custo da instrumentação)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -29,7 +30,7 @@ prepare: venv
 	$(BIN)/python -m kit prepare
 
 stack: venv
-	@$(BIN)/python -m kit stack up || echo "A stack não subiu (veja a mensagem acima); seguindo sem ela."
+	@$(BIN)/python -m kit stack up --rapido || echo "A stack não subiu (veja a mensagem acima); seguindo sem ela."
 
 stack-down: venv
 	$(BIN)/python -m kit stack down
@@ -43,10 +44,14 @@ lab: prepare stack
 test: venv system-deps
 	$(BIN)/python -m pytest
 	KIT_HOME=$$(mktemp -d) $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax \
-		--sanitize-with tests/nbval_sanitize.cfg notebooks/
+		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
 
 course: venv
 	$(BIN)/python scripts/run_course.py
+
+# Reexecuta os notebooks no lugar (saídas novas para o commit), num KIT_HOME limpo.
+notebooks: venv
+	KIT_HOME=$$(mktemp -d) $(BIN)/python scripts/run_course.py --atualizar
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"

@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kit import metrics, model as churn_model
+from kit import drift, metrics, model as churn_model
 from kit.config import settings
 from kit.logger import get_logger, request_line_logger
 
@@ -85,6 +85,7 @@ class Service:
             self.predictions = {}
             self.problems.append(f"Predições em lote indisponíveis ({type(exc).__name__}): {HOW_TO_FIX}")
         metrics.api_predictions_loaded.set(len(self.predictions))
+        drift.publish_saved()  # o PSI da última verificação (python -m kit drift grava em outputs/drift.json)
         if self.problems:
             self.log.warning("API em modo degradado: " + " | ".join(self.problems))
         else:

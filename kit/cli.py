@@ -76,6 +76,7 @@ def cmd_drift(args) -> int:
 
     result = drift.check(args.lote)
     print(result["psi"].to_string(index=False))
+    _notify_api()
     return 0
 
 
@@ -118,7 +119,7 @@ def cmd_stack(args) -> int:
 
     if args.acao == "up":
         try:
-            state = stack.up(mode=args.modo, receiver=False)
+            state = stack.up(mode=args.modo, fast=args.rapido, receiver=False)
         except RuntimeError as exc:
             print(f"Erro: {exc}", file=sys.stderr)
             return 1
@@ -189,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("acao", choices=("up", "down", "status"))
     p.add_argument("--modo", choices=("compose", "native", "none"), default=None,
                    help="força um modo (padrão: o melhor disponível)")
+    p.add_argument("--rapido", action="store_true",
+                   help="modo rápido dos notebooks: coleta/avaliação a cada 1 s e alertas com for: 5s")
     p.set_defaults(func=cmd_stack)
     sub.add_parser("doctor", help="diagnostica por que um painel está vazio").set_defaults(func=cmd_doctor)
     p = sub.add_parser("serve", help="sobe a API (foreground)")

@@ -80,10 +80,12 @@ def start(stack_up: bool = True, fast: bool = True, api_port: int | None = None,
     mode = "none"
     if stack_up:
         try:
-            mode = stack.up(fast=fast, quiet=quiet)["mode"]
+            state = stack.up(fast=fast, quiet=quiet)
+            mode = state["mode"]
+            # Só para no fim quem subiu: uma stack que já estava no ar (make lab, outra aula) continua.
+            _started["stack"] = _started.get("stack", False) or (mode != "none" and not state["already_running"])
         except RuntimeError as exc:
             print(f"A stack não subiu: {exc}\nSeguindo sem ela (o notebook lê /metrics direto).")
-        _started["stack"] = mode != "none"
     host = "0.0.0.0" if mode == "compose" else settings.api_host
     api = runner.start(host=host, port=api_port)
     session = Session(api=api, mode=mode, prometheus=prom.available())
@@ -110,12 +112,17 @@ def wait_for_scrape(timeout: float = 30.0) -> bool:
 
 
 def finish() -> None:
-    """Para a API, o receptor de alertas e a stack que esta aula subiu."""
+    """Para a API, o receptor de alertas e a stack — se foi esta aula que a subiu."""
     runner.stop_all()
     alerts.stop_receiver()
     if _started.pop("stack", False):
         stack.down(quiet=True)
-    print("Tudo parado: API, receptor de alertas e stack desta aula.")
+        print("Tudo parado: API, receptor de alertas e a stack que esta aula subiu.")
+    elif prom.available():
+        print("API e receptor de alertas parados. A stack continua no ar (já estava antes desta aula) e "
+              "serve à próxima; para pará-la: `python -m kit stack down`.")
+    else:
+        print("Tudo parado: API e receptor de alertas (esta aula rodou sem stack).")
 
 
 def in_notebook() -> bool:

@@ -10,11 +10,15 @@ se o risco médio muda muito, algo mudou nos clientes ou no modelo.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
 from kit import data, metrics
+from kit.config import settings
 from kit.logger import get_logger
 
 PSI_MODERATE, PSI_SIGNIFICANT = 0.1, 0.2
@@ -69,14 +73,37 @@ def score_shift(model, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
             "ks_pvalor": float(ks.pvalue)}
 
 
+def saved_path() -> Path:
+    return settings.outputs_dir / "drift.json"
+
+
+def publish_saved() -> dict:
+    """Publica o último PSI gravado por `check()` (a API chama isto ao (re)carregar)."""
+    try:
+        saved = json.loads(saved_path().read_text(encoding="utf-8"))
+        values = {str(f): float(v) for f, v in saved["psi"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}  # nenhuma verificação ainda (ou arquivo corrompido): nada a publicar
+    for feature, value in values.items():
+        metrics.data_drift_psi.labels(feature=feature).set(value)
+    return values
+
+
 def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
-    """Compara o lote com o treino, publica `data_drift_psi` e devolve tabela + score shift."""
+    """Compara o lote com o treino, publica `data_drift_psi` e devolve tabela + score shift.
+
+    Com `publish`, o PSI também vai para outputs/drift.json: um job separado (`python -m kit drift`)
+    termina antes de o Prometheus raspá-lo, então a API publica o arquivo ao recarregar.
+    """
     log = get_logger("drift")
     reference, current = data.load("treino"), data.load(batch)
     table = psi_table(reference, current)
     if publish:
         for feature, value in zip(table["feature"], table["psi"]):
             metrics.data_drift_psi.labels(feature=feature).set(value)
+        saved_path().parent.mkdir(parents=True, exist_ok=True)
+        saved_path().write_text(json.dumps({"lote": batch, "psi": dict(zip(table["feature"], table["psi"]))},
+                                           ensure_ascii=False, indent=2), encoding="utf-8")
     result = {"lote": batch, "psi": table}
     if model is not None:
         result["score"] = score_shift(model, reference, current)

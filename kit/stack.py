@@ -300,19 +300,28 @@ def _compose(*args: str, quiet: bool = False) -> subprocess.CompletedProcess:
 
 def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, receiver: bool = True,
        api_port: int | None = None) -> dict:
-    """Sobe a stack no melhor modo disponível (idempotente) e devolve o estado."""
+    """Sobe a stack no melhor modo disponível (idempotente) e devolve o estado.
+
+    O estado devolvido traz `already_running`: True se já havia uma stack no ar antes desta chamada
+    (subida por `make lab`, `python -m kit stack up` ou outra aula) — quem a subiu é quem a para.
+    """
     current = _read_state()
-    if current.get("mode") == "native" and all(_alive(p) for p in current.get("pids", {}).values()) \
-            and current.get("pids") and current.get("fast", False) == fast:
+    native_alive = current.get("mode") == "native" and bool(current.get("pids")) \
+        and all(_alive(p) for p in current["pids"].values())
+    if native_alive and current.get("fast", False) == fast:
         _say("A stack nativa já está no ar (nada a fazer).", quiet)
         if receiver:
             _start_receiver(quiet)
-        return current
+        return {**current, "already_running": True}
     if current.get("mode") == "native":
+        if native_alive:
+            _say("A stack no ar usa outros tempos (rápido/produção): reiniciando com os pedidos.", quiet)
         stop_native(current)  # restos de uma execução anterior (ou outro modo rápido/lento)
     chosen, reason = (mode, "pedido explícito") if mode else detect_mode()
     _say(f"Modo da stack: {chosen} — {reason}.", quiet)
+    already_running = native_alive
     if chosen == "compose":
+        already_running = prom.available()  # `docker compose up -d` com tudo no ar não muda nada
         if not (settings.root / ".env").exists():
             _say("Falta o .env: copie .env.example para .env e defina GRAFANA_ADMIN_PASSWORD.", quiet)
         result = _compose("up", "-d", quiet=quiet)
@@ -335,7 +344,7 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
     STATE_FILE.write_text(json.dumps(state, indent=2))
     if receiver and chosen != "none":
         _start_receiver(quiet, public=(chosen == "compose"))
-    return state
+    return {**state, "already_running": already_running}
 
 
 def _start_receiver(quiet: bool, public: bool = False) -> None:

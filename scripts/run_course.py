@@ -3,13 +3,20 @@
     python scripts/run_course.py                 # modo rápido, stack que a máquina tiver
     STACK_MODE=none python scripts/run_course.py # sem stack
     python scripts/run_course.py --saida /tmp/execucao --notebooks 01 03
+    python scripts/run_course.py --atualizar     # reexecuta notebooks/ no lugar (antes de um commit)
 
 Os notebooks executados vão para outputs/execucao/ (os de notebooks/ não são tocados).
+A stack (modo rápido) sobe uma vez antes do primeiro notebook e para depois do último — como numa
+sessão de `make lab`; cada aula a reaproveita em vez de subir e esperar o Prometheus de novo.
+`--stack-por-aula` faz cada notebook subir e parar a sua (para comparar).
 Sai com código 1 se algum notebook falhar, dizendo qual e em que célula.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,17 +34,75 @@ def notebooks(selected: list[str] | None = None) -> list[Path]:
     return found
 
 
-def run(paths: list[Path], output_dir: Path, parameters: dict | None = None) -> list[tuple[str, float, str]]:
-    output_dir.mkdir(parents=True, exist_ok=True)
+_STACK_UP = ("import json; from kit import stack; s = stack.up(fast=True, quiet=True, receiver=False); "
+             "print(json.dumps({'mode': s['mode'], 'already_running': s['already_running']}))")
+
+
+def shared_stack_up() -> dict:
+    """Sobe a stack rápida num processo à parte (ela fica no ar; os kernels a reaproveitam)."""
+    done = subprocess.run([sys.executable, "-c", _STACK_UP], capture_output=True, text=True, env=os.environ)
+    if done.returncode != 0:
+        print(f"A stack compartilhada não subiu; cada notebook tentará a sua.\n{done.stderr[-800:]}")
+        return {"mode": "none", "already_running": False}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def shared_stack_down() -> None:
+    subprocess.run([sys.executable, "-m", "kit", "stack", "down"], capture_output=True, env=os.environ)
+
+
+def run(paths: list[Path], output_dir: Path | None, parameters: dict | None = None,
+        shared_stack: bool = True) -> list[tuple[str, float, str]]:
+    """Executa os notebooks em ordem; `output_dir=None` grava as saídas nos próprios notebooks."""
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    stack_state = {"mode": "none", "already_running": True}
+    if shared_stack:
+        start = time.perf_counter()
+        stack_state = shared_stack_up()
+        results.append((f"(stack {stack_state['mode']}, uma vez)", time.perf_counter() - start, "ok"))
+        print(f"{results[-1][0]:<34} {results[-1][1]:6.1f} s", flush=True)
+    try:
+        results += _run_notebooks(paths, output_dir, parameters)
+    finally:
+        if stack_state["mode"] != "none" and not stack_state["already_running"]:
+            shared_stack_down()
+    return results
+
+
+def _execute_in_place(path: Path) -> None:
+    """Como o JupyterLab faria: sem célula de parâmetros injetada, saídas gravadas no próprio arquivo."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # horários de execução só geram diff
+    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    nbformat.write(nb, path)
+
+
+def _run_notebooks(paths: list[Path], output_dir: Path | None,
+                   parameters: dict | None) -> list[tuple[str, float, str]]:
+    from nbclient.exceptions import CellExecutionError
+
     results = []
     for path in paths:
         start = time.perf_counter()
         status = "ok"
         try:
-            pm.execute_notebook(str(path), str(output_dir / path.name), parameters=parameters or {"RAPIDO": True},
-                                cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
+            if output_dir is None:
+                _execute_in_place(path)
+            else:
+                pm.execute_notebook(str(path), str(output_dir / path.name), cwd=str(NOTEBOOKS),
+                                    parameters=parameters or {"RAPIDO": True}, kernel_name="python3",
+                                    progress_bar=False)
         except pm.PapermillExecutionError as exc:
             status = f"ERRO na célula {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        except CellExecutionError as exc:
+            status = f"ERRO: {exc.ename}: {exc.evalue}"
         results.append((path.name, time.perf_counter() - start, status))
         print(f"{path.name:<34} {results[-1][1]:6.1f} s  {status}", flush=True)
     return results
@@ -47,15 +112,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--saida", type=Path, default=ROOT / "outputs" / "execucao")
     parser.add_argument("--notebooks", nargs="*", help="prefixos (01 02 ...); padrão: todos")
+    parser.add_argument("--atualizar", action="store_true",
+                        help="grava as saídas nos próprios notebooks/ (para o commit; use um KIT_HOME limpo)")
+    parser.add_argument("--stack-por-aula", action="store_true",
+                        help="cada notebook sobe e para a sua stack (sem a stack compartilhada)")
     args = parser.parse_args()
     paths = notebooks(args.notebooks)
     if not paths:
         print("Nenhum notebook encontrado em notebooks/.", file=sys.stderr)
         return 1
-    results = run(paths, args.saida)
+    results = run(paths, None if args.atualizar else args.saida, shared_stack=not args.stack_por_aula)
     total = sum(seconds for _, seconds, _ in results)
-    failed = [name for name, _, status in results if status != "ok"]
-    print(f"{'total':<34} {total:6.1f} s  ({len(results) - len(failed)}/{len(results)} ok)")
+    notebooks_run = [r for r in results if r[0].endswith(".ipynb")]
+    failed = [name for name, _, status in notebooks_run if status != "ok"]
+    print(f"{'total':<34} {total:6.1f} s  ({len(notebooks_run) - len(failed)}/{len(notebooks_run)} ok)")
     return 1 if failed else 0
 
 

@@ -71,8 +71,10 @@ def test_production_story_through_the_cli(tmp_path):
         assert _gauge(url, "model_f2_score") >= 0.7
         assert 'version="v2"' in httpx.get(f"{url}/metrics").text
         assert _kit(tmp_path, "predict", "--lote", "novos_2").returncode == 0
-        r = _kit(tmp_path, "drift", "--lote", "novos_2")
-        assert r.returncode == 0 and "idade" in r.stdout and "drift" in r.stdout
+        r = _kit(tmp_path, "drift", "--lote", "novos_2", port=port)
+        assert r.returncode == 0 and "idade" in r.stdout and "drift" in r.stdout and "recarregada" in r.stdout
+        # o job terminou; quem publica o PSI (e o alerta DataDrift enxerga) é a API
+        assert _gauge(url, 'data_drift_psi{feature="idade"}') > 0.2
     finally:
         server.terminate()
         server.wait(timeout=15)

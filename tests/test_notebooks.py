@@ -2,7 +2,7 @@
 
 Cada execução usa um KIT_HOME e portas próprios (não colide com a API/stack de outros testes).
 A comparação de saídas marcadas (nbval-check-output) roda à parte: `make test` chama
-`pytest --nbval-lax --sanitize-with tests/nbval_sanitize.cfg notebooks/`.
+`pytest --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/`.
 """
 from __future__ import annotations
 

@@ -173,6 +173,20 @@ def test_api_down_alert_reaches_the_receiver(scraped, live_stack):
     runner.start(port=api.port)
 
 
+def test_a_lesson_keeps_a_stack_it_did_not_start(live_stack, capsys):
+    """`make lab` sobe a stack antes das aulas; o course.finish() de uma aula não pode derrubá-la."""
+    from kit import course
+
+    _, state = live_stack
+    session = course.start(stack_up=True, fast=True)
+    assert session.prometheus and session.mode == "native"
+    course.finish()
+    assert "continua no ar" in capsys.readouterr().out
+    assert all(stack._alive(pid) for pid in state["pids"].values())
+    assert prom.available()
+    assert stack.up(mode="native", fast=True, quiet=True)["already_running"] is True
+
+
 def test_up_is_idempotent_and_down_stops_everything(live_stack):
     _, state = live_stack
     again = stack.up(mode="native", fast=True, quiet=True)
@@ -184,3 +198,16 @@ def test_up_is_idempotent_and_down_stops_everything(live_stack):
     from pathlib import Path
 
     assert not Path(state["run_dir"]).exists()
+
+
+def test_a_lesson_stops_the_stack_it_started(live_stack, capsys):
+    from kit import course
+
+    stack.down(quiet=True)  # garante: nada no ar antes da aula
+    session = course.start(stack_up=True, fast=True)
+    assert session.prometheus
+    pids = stack._read_state()["pids"]
+    course.finish()
+    assert "a stack que esta aula subiu" in capsys.readouterr().out
+    assert not any(stack._alive(pid) for pid in pids.values())
+    assert not prom.available()

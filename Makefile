@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean
+.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade
 
 help:
 	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
@@ -14,11 +14,13 @@ help:
 	@echo "make course - roda os seis notebooks sem interface (papermill) e mostra o tempo de cada um"
 	@echo "make notebooks - reexecuta os notebooks no lugar (antes de um commit)"
 	@echo "make bench - benchmarks (treino e custo da instrumentação)"
+	@echo "make exercises - regera exercises/ a partir de solutions/ (nbgrader)"
+	@echo "make grade SUBMISSIONS=pasta [GRADES=notas] [TIMEOUT=120] - corrige as entregas (uma subpasta por aluno)"
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-instructor.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -r requirements-instructor.txt -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -62,3 +64,14 @@ bench: venv
 
 clean:
 	rm -rf .run outputs/*.csv logs/*.log logs/*.json
+
+# --- Exercícios (instrutor) -----------------------------------------------------------
+GRADES  ?= notas
+TIMEOUT ?= 120
+
+exercises: venv
+	$(BIN)/python scripts/exercises.py generate
+
+grade: venv
+	@test -n "$(SUBMISSIONS)" || { echo "Use: make grade SUBMISSIONS=<pasta com uma subpasta por aluno>"; exit 2; }
+	$(BIN)/python scripts/exercises.py grade "$(SUBMISSIONS)" --output "$(GRADES)" --timeout $(TIMEOUT)

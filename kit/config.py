@@ -86,6 +86,8 @@ class Settings:
     risk_medium: float = field(default_factory=lambda: float(_get("RISK_MEDIUM", "0.5")))
     risk_high: float = field(default_factory=lambda: float(_get("RISK_HIGH", "0.7")))
     f2_alert_threshold: float = 0.7
+    # Correção oficial dos exercícios (make grade): ferramenta ausente vira erro, nunca "pulei"
+    grading: bool = field(default_factory=lambda: _get("KIT_GRADING", "") == "1")
 
     def ensure_dirs(self) -> None:
         for folder in (self.data_dir, self.models_dir, self.logs_dir, self.outputs_dir):

@@ -1,0 +1,81 @@
+"""Ajudantes dos exercícios: onde estão os dados e como uma conferência fala com você.
+
+    from kit.exercises import data_path, check, passed
+    logs = data_path("ex02_api.json")          # exercises/dados/ex02_api.json
+    check(total == 42, "O total deveria contar só as linhas de erro. Filtre level == 'ERROR'.")
+    passed("contagem de erros")
+
+Cada célula de conferência dos notebooks usa `check`: se algo estiver errado, a
+mensagem (em pt-BR) diz o quê e o que fazer; se tudo estiver certo, `passed`
+mostra um ✔. As mesmas células valem pontos na correção do instrutor.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kit.config import settings
+
+
+def data_path(name: str) -> Path:
+    """Um arquivo de `dados/` ao lado do notebook (ou em exercises/dados/ do repositório)."""
+    for folder in (Path.cwd() / "dados", settings.root / "exercises" / "dados"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"Não achei o arquivo de dados '{name}'. Ele vem com o repositório em exercises/dados/; "
+        "abra o notebook a partir da pasta exercises/ (ou rode `make exercises` para recriá-la).")
+
+
+def check(condition, message: str) -> None:
+    """Falha com `message` (pt-BR: o que está errado e o que fazer) se `condition` for falsa."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def passed(what: str) -> None:
+    print(f"✔ {what}: ok")
+
+
+def close(value, expected: float, tolerance: float = 1e-6) -> bool:
+    """`value` é um número a no máximo `tolerance` (relativa) de `expected`?"""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return False
+    return abs(value - expected) <= tolerance * max(1.0, abs(expected))
+
+
+MODERN_PANELS = {"timeseries", "stat", "gauge", "piechart", "barchart", "table", "bargauge", "text"}
+DATASOURCE_UID = "prometheus-churn"  # o uid fixo de monitoring/grafana/provisioning/datasources/prometheus.yml
+
+
+def dashboard_problems(dashboard: dict) -> list[str]:
+    """O que falta num dashboard para seguir as regras da casa (lista vazia = tudo certo)."""
+    problems = []
+    if not isinstance(dashboard, dict):
+        return ["O dashboard deve ser um dicionário (o JSON do Grafana)."]
+    if not dashboard.get("uid") or not dashboard.get("title"):
+        problems.append("Dê ao dashboard um uid fixo e um título (chaves uid e title).")
+    if "__inputs" in dashboard or "${DS_" in str(dashboard):
+        problems.append("Nada de __inputs/${DS_...}: referencie o datasource pelo uid prometheus-churn.")
+    panels = dashboard.get("panels") or []
+    if not panels:
+        problems.append("O dashboard não tem painéis (chave panels).")
+    for panel in panels:
+        name = panel.get("title") or f"id {panel.get('id')}"
+        if panel.get("type") not in MODERN_PANELS:
+            problems.append(f"Painel '{name}': use um tipo moderno ({', '.join(sorted(MODERN_PANELS))}).")
+        if panel.get("type") == "text":
+            continue
+        if (panel.get("datasource") or {}).get("uid") != DATASOURCE_UID:
+            problems.append(f"Painel '{name}': datasource deve ser {{'type': 'prometheus', 'uid': '{DATASOURCE_UID}'}}.")
+        targets = panel.get("targets") or []
+        if not targets or not all(t.get("expr") for t in targets):
+            problems.append(f"Painel '{name}': cada alvo (targets) precisa de uma consulta em expr.")
+        if any((t.get("datasource") or {}).get("uid", DATASOURCE_UID) != DATASOURCE_UID for t in targets):
+            problems.append(f"Painel '{name}': os alvos também usam o datasource {DATASOURCE_UID}.")
+        if not ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit"):
+            problems.append(f"Painel '{name}': defina a unidade em fieldConfig.defaults.unit.")
+        if not str(panel.get("description") or "").strip():
+            problems.append(f"Painel '{name}': escreva uma descrição (em português) em description.")
+    return problems

@@ -1,0 +1,291 @@
+"""Exercícios: gera as versões do aluno e corrige entregas com o nbgrader.
+
+    python scripts/exercises.py generate                      # solutions/ → exercises/ (make exercises)
+    python scripts/exercises.py grade entregas/ --output notas/ --timeout 120   # (make grade)
+
+`solutions/` é a fonte única: cada notebook tem o enunciado, as regiões de solução
+(### BEGIN/END SOLUTION) e as células de conferência com pontos (com partes
+escondidas em ### BEGIN/END HIDDEN TESTS). O nbgrader troca as soluções por um
+esboço em pt-BR, tira as conferências escondidas e limpa as saídas.
+
+A correção roda `nbgrader autograde` num processo (e num curso nbgrader
+temporário) por aluno e exercício, até `--jobs` ao mesmo tempo: uma entrega que
+trava ou quebra perde os pontos das conferências afetadas, com o motivo, e nunca
+interrompe as outras. Cada célula tem `--timeout` segundos (o nbgrader
+interrompe o kernel e segue); o notebook inteiro é morto se passar de
+`--timeout` + 60 s. Células de conferência apagadas voltam (o nbgrader as
+restaura) e valem como as outras; as conferências sempre rodam na versão do
+instrutor, mesmo que o aluno as tenha editado.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
+CODE_STUB = ('# SEU CÓDIGO AQUI\n'
+             'raise NotImplementedError("Ainda não resolvido: troque esta linha pela sua solução e rode a célula de novo.")')
+TEXT_STUB = "ESCREVA SUA RESPOSTA AQUI"
+INTERRUPTED = ("KeyboardInterrupt", "CellTimeoutError", "DeadKernelError")
+
+
+def exercise_ids(source: Path = SOLUTIONS) -> list[str]:
+    return sorted(p.stem for p in source.glob("ex[0-9][0-9]_*.ipynb"))
+
+
+def _nbgrader_args(course: Path) -> list[str]:
+    config = course / "nbgrader_config.py"  # lido da pasta corrente (o cwd do subprocesso)
+    if not config.exists():
+        config.write_text(f"c = get_config()\nc.ClearSolutions.code_stub = {{'python': {CODE_STUB!r}}}\n"
+                          f"c.ClearSolutions.text_stub = {TEXT_STUB!r}\n", encoding="utf-8")
+    return [f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
+            "--log-level=WARN"]
+
+
+def _nbgrader(args: list[str], course: Path, timeout: float | None = None,
+              env: dict | None = None) -> subprocess.CompletedProcess:
+    """Roda `python -m nbgrader ...` num grupo de processos próprio (para matar o kernel junto no timeout)."""
+    env = dict(env or os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # o nbgrader chama `alembic`
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args, *_nbgrader_args(course)], cwd=course,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
+
+
+def build_course(course: Path, source: Path = SOLUTIONS) -> list[str]:
+    """Um curso nbgrader em `course`: source/<ex>/ (notebook + dados) → release/<ex>/ e o gradebook."""
+    ids = exercise_ids(source)
+    for ex in ids:
+        folder = course / "source" / ex
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / f"{ex}.ipynb", folder / f"{ex}.ipynb")
+        prefix = ex.split("_")[0] + "_"
+        for data_file in sorted((source / "dados").glob(prefix + "*")):
+            (folder / "dados").mkdir(exist_ok=True)
+            shutil.copy2(data_file, folder / "dados" / data_file.name)
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # `alembic`
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    config.ClearSolutions.code_stub = {"python": CODE_STUB}
+    config.ClearSolutions.text_stub = TEXT_STUB
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for ex in ids:  # num processo só: o mesmo que `nbgrader generate_assignment <ex>`, sem reiniciar o Python
+        result = api.generate_assignment(ex, force=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader generate_assignment {ex} falhou:\n{result.get('error')}\n{result.get('log')}")
+    return ids
+
+
+def generate(dest: Path = EXERCISES, source: Path = SOLUTIONS) -> list[Path]:
+    """Regera `dest` (notebooks do aluno + dados) a partir de `source`. Devolve os arquivos escritos."""
+    with tempfile.TemporaryDirectory(prefix="kit-nbgrader-") as tmp:
+        course = Path(tmp)
+        ids = build_course(course, source)
+        dest.mkdir(parents=True, exist_ok=True)
+        for stale in list(dest.glob("ex[0-9][0-9]_*.ipynb")) + list((dest / "dados").glob("*")):
+            stale.unlink()
+        written = []
+        for ex in ids:
+            for path in sorted((course / "release" / ex).rglob("*")):
+                if path.is_file():
+                    target = dest / path.relative_to(course / "release" / ex)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, target)
+                    written.append(target)
+    return written
+
+
+# --- correção ---------------------------------------------------------------------------
+@dataclass
+class Check:
+    name: str
+    points: float
+    max: float
+    reason: str = ""
+
+
+@dataclass
+class Result:
+    student: str
+    exercise: str
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def points(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max(self) -> float:
+        return sum(c.max for c in self.checks)
+
+
+def _grade_cells(course: Path, ex: str) -> list[tuple[str, float]]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        notebook = gb.find_notebook(ex, ex)
+        order = {c["metadata"].get("nbgrader", {}).get("grade_id"): i for i, c in
+                 enumerate(nbformat.read(course / "source" / ex / f"{ex}.ipynb", as_version=4).cells)}
+        return sorted(((c.name, float(c.max_score)) for c in notebook.grade_cells), key=lambda c: order.get(c[0], 0))
+
+
+def _reason(cell) -> str:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            ename, evalue = output.get("ename", "Erro"), str(output.get("evalue", "")).strip()
+            if ename in INTERRUPTED:
+                return "interrompida: passou do tempo limite (laço infinito?)"
+            hint = {"NameError": " — algo que esta conferência usa não foi definido: uma célula de resposta "
+                                 "anterior falhou, foi apagada ou ainda não foi resolvida",
+                    "NotImplementedError": " — item não resolvido"}.get(ename, "")
+            return f"{ename}: {evalue}"[:400] + hint
+    for output in cell.get("outputs", []):
+        if output.get("name") == "stderr":  # o nbgrader conta saída em stderr como falha
+            return "a célula escreveu em stderr: " + "".join(output.get("text", "")).strip()[:300]
+    return ""
+
+
+def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path | None, timeout: int,
+              grade_cells: list[tuple[str, float]]) -> Result:
+    result = Result(student, ex)
+    if notebook is None:
+        result.checks = [Check(n, 0.0, m, "notebook não entregue") for n, m in grade_cells]
+        return result
+    course = work / student / ex
+    shutil.copytree(template / "source" / ex, course / "source" / ex)
+    shutil.copy2(template / "gradebook.db", course / "gradebook.db")
+    (course / "submitted" / student / ex).mkdir(parents=True)
+    shutil.copy2(notebook, course / "submitted" / student / ex / f"{ex}.ipynb")
+    # O nbgrader zera uma conferência que escreve em stderr: avisos (DeprecationWarning...) não tiram pontos.
+    env = dict(os.environ, KIT_GRADING="1", KIT_HOME=str(course / "kit-home"), LOG_CONSOLE_LEVEL="ERROR",
+               PYTHONWARNINGS="ignore")
+    args = ["autograde", ex, f"--student={student}", "--force",
+            f"--ExecutePreprocessor.timeout={timeout}", "--OverwriteCells.add_missing_cells=True"]
+    try:
+        run = _nbgrader(args, course, timeout=timeout + 60, env=env)
+        failure = "" if run.returncode == 0 else f"o nbgrader não conseguiu corrigir ({run.stdout.strip()[-300:]})"
+    except subprocess.TimeoutExpired:
+        failure = f"tempo esgotado: o notebook passou de {timeout + 60} s e foi interrompido"
+    autograded = course / "autograded" / student / ex / f"{ex}.ipynb"
+    if failure or not autograded.exists():
+        result.checks = [Check(n, 0.0, m, failure or "o notebook não pôde ser executado") for n, m in grade_cells]
+        return result
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {g.name: float(g.score or 0.0) for g in gb.find_submission_notebook(ex, ex, student).grades}
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nbformat.read(autograded, as_version=4).cells}
+    for name, max_score in grade_cells:
+        cell = cells.get(name)
+        points = scores.get(name, 0.0)
+        reason = _reason(cell) if cell is not None else "célula de conferência ausente"
+        result.checks.append(Check(name, points, max_score, reason if points < max_score else ""))
+        if cell is not None and cell.source.startswith("# This cell (id:"):
+            result.notes.append(f"a célula de conferência '{name}' tinha sido apagada; foi restaurada e corrigida")
+    if any(o.get("ename") in INTERRUPTED for c in cells.values() if c is not None for o in c.get("outputs", [])):
+        result.notes.append(f"uma célula passou de {timeout} s e foi interrompida (laço infinito?)")
+    return result
+
+
+def grade(submissions: Path, output: Path, timeout: int = 120, jobs: int | None = None) -> list[Result]:
+    """Corrige `submissions/<aluno>/<exNN_...>.ipynb`; escreve grades.csv e feedback/<aluno>.md em `output`."""
+    students = sorted(p.name for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    with tempfile.TemporaryDirectory(prefix="kit-correcao-") as tmp:
+        template, work = Path(tmp) / "modelo", Path(tmp) / "trabalho"
+        ids = build_course(template)
+        cells = {ex: _grade_cells(template, ex) for ex in ids}
+        tasks = []
+        for student in students:
+            for ex in ids:
+                path = Path(submissions) / student / f"{ex}.ipynb"
+                tasks.append((student, ex, path if path.is_file() else None))
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+            results = list(pool.map(lambda t: grade_one(template, work, *t, timeout, cells[t[1]]), tasks))
+    write_reports(results, Path(output))
+    return results
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def write_reports(results: list[Result], output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / "grades.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["student", "exercise", "points", "max"])
+        for r in results:
+            writer.writerow([r.student, r.exercise, _fmt(r.points), _fmt(r.max)])
+    feedback = output / "feedback"
+    feedback.mkdir(exist_ok=True)
+    for student in sorted({r.student for r in results}):
+        mine = [r for r in results if r.student == student]
+        total, maximum = sum(r.points for r in mine), sum(r.max for r in mine)
+        lines = [f"# Correção dos exercícios — {student}", "", f"Total: **{_fmt(total)} de {_fmt(maximum)} pontos**.", ""]
+        for r in mine:
+            lines += [f"## {r.exercise} — {_fmt(r.points)}/{_fmt(r.max)}", ""]
+            lines += [f"- ⚠ {note}" for note in r.notes]
+            for c in r.checks:
+                mark = "✔" if c.points >= c.max else "✘"
+                lines.append(f"- {mark} `{c.name}`: {_fmt(c.points)}/{_fmt(c.max)}" + (f" — {c.reason}" if c.reason else ""))
+            lines.append("")
+        lines.append("Para ver o que falta, abra o exercício, rode as células de conferência e leia as mensagens.")
+        (feedback / f"{student}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="regera exercises/ a partir de solutions/")
+    gen.add_argument("--dest", type=Path, default=EXERCISES)
+    grd = sub.add_parser("grade", help="corrige uma pasta de entregas (uma subpasta por aluno)")
+    grd.add_argument("submissions", type=Path)
+    grd.add_argument("--output", type=Path, default=Path("notas"))
+    grd.add_argument("--timeout", type=int, default=120, help="segundos por célula (o notebook todo: + 60 s)")
+    grd.add_argument("--jobs", type=int, default=None, help="correções simultâneas (padrão: núcleos da CPU)")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        for path in generate(args.dest):
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        return 0
+    if not args.submissions.is_dir():
+        print(f"A pasta de entregas {args.submissions} não existe. Crie uma subpasta por aluno com os notebooks exNN_*.ipynb.")
+        return 2
+    for name in ("promtool", "prometheus"):
+        if shutil.which(name) is None:
+            print(f"Atenção: '{name}' não está instalado; as conferências que precisam dele valerão zero "
+                  "(instale com: sudo apt-get install prometheus).")
+    results = grade(args.submissions, args.output, args.timeout, args.jobs)
+    for r in results:
+        print(f"{r.student:<20} {r.exercise:<24} {_fmt(r.points):>5} / {_fmt(r.max)}")
+    print(f"Notas em {args.output / 'grades.csv'}; comentários por aluno em {args.output / 'feedback'}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

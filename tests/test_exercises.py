@@ -1,0 +1,167 @@
+"""Exercícios: exercises/ é exatamente o que o nbgrader gera de solutions/, e a correção é honesta.
+
+A correção de verdade (nbgrader autograde, um kernel por entrega) roda num lote com cinco "alunos":
+a solução (nota máxima), os exercícios intocados (zero em toda conferência), uma solução parcial (entre
+os dois), um laço infinito e uma célula apagada (corrigidos sem parar o lote) — e quem não entregou um
+exercício leva zero com o motivo.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests._tools import require_binary
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "exercises.py"
+EXERCISES = sorted(p.stem for p in (ROOT / "solutions").glob("ex[0-9][0-9]_*.ipynb"))
+
+
+def _gid(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def test_six_exercises_with_points():
+    assert [e[:4] for e in EXERCISES] == ["ex01", "ex02", "ex03", "ex04", "ex05", "ex06"]
+    for ex in EXERCISES:
+        cells = nbformat.read(ROOT / "solutions" / f"{ex}.ipynb", as_version=4).cells
+        graded = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert graded and all(c.metadata["nbgrader"]["points"] > 0 for c in graded), ex
+        assert any("### BEGIN SOLUTION" in c.source for c in cells), ex
+        assert not any(c.get("outputs") for c in cells if c.cell_type == "code"), f"{ex}: solutions/ sem saídas"
+
+
+def test_exercises_are_exactly_what_make_exercises_generates(tmp_path):
+    subprocess.run([sys.executable, str(SCRIPT), "generate", "--dest", str(tmp_path)], check=True,
+                   capture_output=True, timeout=300)
+    generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(ROOT / "exercises") for p in (ROOT / "exercises").rglob("*")
+                       if p.is_file() and p.suffix in (".ipynb", ".csv", ".json", ".om") and "dados" in p.parts
+                       or p.suffix == ".ipynb" and p.parent == ROOT / "exercises")
+    assert generated == committed, "Rode `make exercises` e faça commit de exercises/."
+    changed = [str(p) for p in generated if not filecmp.cmp(tmp_path / p, ROOT / "exercises" / p, shallow=False)]
+    assert not changed, f"exercises/ difere do que `make exercises` gera: {changed}. Rode `make exercises`."
+
+
+def test_student_copies_hide_solutions_and_share_fixtures():
+    for ex in EXERCISES:
+        text = (ROOT / "exercises" / f"{ex}.ipynb").read_text(encoding="utf-8")
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+        assert "SEU CÓDIGO AQUI" in text and "Ainda não resolvido" in text
+        cells = nbformat.read(ROOT / "exercises" / f"{ex}.ipynb", as_version=4).cells
+        assert not any(c.get("outputs") or c.get("execution_count") for c in cells if c.cell_type == "code")
+    for fixture in (ROOT / "solutions" / "dados").iterdir():
+        assert filecmp.cmp(fixture, ROOT / "exercises" / "dados" / fixture.name, shallow=False), fixture.name
+
+
+def test_fixtures_are_regenerated_byte_for_byte(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_exercise_data.py"), str(tmp_path)], check=True,
+                   capture_output=True, timeout=120)
+    for fixture in (ROOT / "solutions" / "dados").iterdir():
+        assert filecmp.cmp(fixture, tmp_path / fixture.name, shallow=False), f"{fixture.name} não é reproduzível"
+
+
+# --- a correção de verdade ---------------------------------------------------------------
+def _submissions(folder: Path) -> None:
+    sol = {ex: nbformat.read(ROOT / "solutions" / f"{ex}.ipynb", as_version=4) for ex in EXERCISES}
+    blank = {ex: nbformat.read(ROOT / "exercises" / f"{ex}.ipynb", as_version=4) for ex in EXERCISES}
+    for student in ("solucao", "em_branco", "parcial", "laco", "apagada"):
+        (folder / student).mkdir(parents=True)
+    for ex in EXERCISES:
+        nbformat.write(sol[ex], folder / "solucao" / f"{ex}.ipynb")
+        nbformat.write(blank[ex], folder / "em_branco" / f"{ex}.ipynb")
+    ex = "ex02_analise_logs"
+    answers = {_gid(c): c.source for c in sol[ex].cells}
+    partial = copy.deepcopy(blank[ex])
+    for cell in partial.cells:
+        if _gid(cell) in ("resposta_leitura", "resposta_endpoints"):
+            cell.source = answers[_gid(cell)]
+    nbformat.write(partial, folder / "parcial" / f"{ex}.ipynb")
+    loop = copy.deepcopy(blank[ex])
+    for cell in loop.cells:
+        if _gid(cell) == "resposta_leitura":
+            cell.source = answers["resposta_leitura"]
+        if _gid(cell) == "resposta_erros":
+            cell.source = "while True:\n    pass"
+    nbformat.write(loop, folder / "laco" / f"{ex}.ipynb")
+    deleted = copy.deepcopy(sol[ex])  # apaga uma resposta e uma célula de conferência
+    deleted.cells = [c for c in deleted.cells if _gid(c) not in ("resposta_endpoints", "conferencia_leitura")]
+    nbformat.write(deleted, folder / "apagada" / f"{ex}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    require_binary("promtool", "apt-get install prometheus")
+    require_binary("prometheus", "apt-get install prometheus")
+    base = tmp_path_factory.mktemp("correcao")
+    _submissions(base / "entregas")
+    run = subprocess.run([sys.executable, str(SCRIPT), "grade", str(base / "entregas"), "--output", str(base / "notas"),
+                          "--timeout", "20", "--jobs", "2"], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with open(base / "notas" / "grades.csv", encoding="utf-8") as fh:
+        rows = {(r["student"], r["exercise"]): (float(r["points"]), float(r["max"])) for r in csv.DictReader(fh)}
+    feedback = {p.stem: p.read_text(encoding="utf-8") for p in (base / "notas" / "feedback").glob("*.md")}
+    return rows, feedback
+
+
+@pytest.mark.slow
+def test_every_student_and_exercise_is_graded(graded):
+    rows, feedback = graded
+    assert len(rows) == 5 * len(EXERCISES)
+    assert set(feedback) == {"solucao", "em_branco", "parcial", "laco", "apagada"}
+
+
+@pytest.mark.slow
+def test_solutions_score_full_marks(graded):
+    rows, feedback = graded
+    for ex in EXERCISES:
+        points, maximum = rows[("solucao", ex)]
+        assert maximum > 0 and points == maximum, f"{ex}: {points}/{maximum}\n{feedback['solucao']}"
+
+
+@pytest.mark.slow
+def test_untouched_exercises_score_zero_on_every_check(graded):
+    rows, feedback = graded
+    for ex in EXERCISES:
+        assert rows[("em_branco", ex)][0] == 0, ex
+    assert "✔" not in feedback["em_branco"]
+    assert feedback["em_branco"].count("NotImplementedError") + feedback["em_branco"].count("NameError") >= 20
+
+
+@pytest.mark.slow
+def test_partial_solution_scores_in_between(graded):
+    rows, feedback = graded
+    points, maximum = rows[("parcial", "ex02_analise_logs")]
+    assert 0 < points < maximum, feedback["parcial"]
+    assert points == 3  # leitura (1) + endpoints (1) + tempo médio (1)
+
+
+@pytest.mark.slow
+def test_missing_notebooks_get_zero_with_reason(graded):
+    rows, feedback = graded
+    assert rows[("parcial", "ex01_limiar_f2")] == (0, rows[("solucao", "ex01_limiar_f2")][1])
+    assert "notebook não entregue" in feedback["parcial"]
+
+
+@pytest.mark.slow
+def test_infinite_loop_is_interrupted_and_graded(graded):
+    rows, feedback = graded
+    points, maximum = rows[("laco", "ex02_analise_logs")]
+    assert points == 1, feedback["laco"]  # a leitura, resolvida antes do laço, continua valendo
+    assert "interrompida" in feedback["laco"]
+
+
+@pytest.mark.slow
+def test_deleted_cells_are_graded_with_reason(graded):
+    rows, feedback = graded
+    points, maximum = rows[("apagada", "ex02_analise_logs")]
+    assert points == maximum - 2, feedback["apagada"]  # endpoints e tempo médio dependiam da célula apagada
+    assert "foi restaurada" in feedback["apagada"]
+    assert "NameError" in feedback["apagada"] and "foi apagada" in feedback["apagada"]

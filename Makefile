@@ -41,7 +41,8 @@ doctor: venv
 	$(BIN)/python -m kit doctor
 
 lab: prepare stack
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/01_preparacao_ambiente.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: venv system-deps
 	$(BIN)/python -m pytest

@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("prepare", help="gera dados, modelo e predições se faltarem").set_defaults(func=cmd_prepare)
     p = sub.add_parser("stack", help="sobe/para/mostra a stack de monitoramento")
     p.add_argument("acao", choices=("up", "down", "status"))
-    p.add_argument("--modo", choices=("compose", "native", "none"), default=None,
+    p.add_argument("--modo", choices=("compose", "native", "binder", "none"), default=None,
                    help="força um modo (padrão: o melhor disponível)")
     p.set_defaults(func=cmd_stack)
     sub.add_parser("doctor", help="diagnostica por que um painel está vazio").set_defaults(func=cmd_doctor)

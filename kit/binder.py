@@ -75,7 +75,7 @@ def grafana_ini(port: int, base_url: str, run_dir: Path, provisioning: Path) -> 
         "# Quem chega aqui já passou pela autenticação do Jupyter (token/login do Binder).\n"
         "enabled = true\norg_name = Main Org.\norg_role = Viewer\n"
         "[security]\n"
-        # sem admin/admin: uma senha aleatória por sessão (ninguém precisa dela para ver os painéis)
+        # nunca a senha padrão do Grafana: uma senha aleatória por sessão (ninguém precisa dela para ver os painéis)
         f"admin_user = admin\nadmin_password = {secrets.token_urlsafe(18)}\n"
         "[users]\nallow_sign_up = false\n"
         "[dashboards]\n"

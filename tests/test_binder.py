@@ -195,6 +195,43 @@ def test_postbuild_refuses_a_download_with_another_checksum(tmp_path):
     assert not (home / ".local" / "grafana").exists() and not (home / ".jupyter").exists()
 
 
+def test_binder_mode_is_detected_and_explained(monkeypatch, capsys, tmp_path):
+    from kit import doctor, stack
+
+    monkeypatch.setattr(settings, "stack_mode", "auto")
+    monkeypatch.setattr(settings, "on_binder", True)
+    mode, reason = stack.detect_mode()
+    assert mode == "binder" and "Launcher" in reason and "Docker" in reason and "efêmera" in reason
+    monkeypatch.setattr(stack, "STATE_FILE", tmp_path / "stack.json")  # nada registrado por este kit
+    stack.status()
+    out = capsys.readouterr().out
+    assert "Modo da stack: binder" in out and "Launcher (+)" in out
+    (finding,) = doctor.check_binder(True)
+    assert finding["verificacao"] == "Binder" and "Launcher" in finding["como_corrigir"]
+    assert doctor.check_binder(False) == []
+
+
+def test_grafana_entry_explains_itself_when_grafana_is_missing(tmp_path, monkeypatch):
+    """Sem o binário, o comando do proxy responde 503 com o porquê (não sai com erro em ciclo)."""
+    env = {**os.environ, "GRAFANA_HOME": str(tmp_path / "nada"), "KIT_HOME": str(tmp_path)}
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kit.binder", "grafana", "--port", str(port),
+                             "--base-url", PREFIX], env=env, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        response = _wait_for(lambda: _try_get(f"http://127.0.0.1:{port}{PREFIX}grafana/"), 20, "a explicação")
+        assert response.status_code == 503 and "binder/postBuild" in response.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _try_get(url: str):
+    try:
+        return httpx.get(url, timeout=2)
+    except httpx.HTTPError:
+        return None
+
+
 # --- o proxy de verdade ------------------------------------------------------------------------------
 def _binder_env(tmp_path: Path) -> dict:
     env = dict(os.environ)

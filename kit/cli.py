@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("prepare", help="gera dados, modelo e predições se faltarem").set_defaults(func=cmd_prepare)
     p = sub.add_parser("stack", help="sobe/para/mostra a stack de monitoramento")
     p.add_argument("acao", choices=("up", "down", "status"))
-    p.add_argument("--modo", choices=("compose", "native", "none"), default=None,
+    p.add_argument("--modo", choices=("compose", "native", "binder", "none"), default=None,
                    help="força um modo (padrão: o melhor disponível)")
     p.add_argument("--rapido", action="store_true",
                    help="modo rápido dos notebooks: coleta/avaliação a cada 1 s e alertas com for: 5s")

@@ -48,6 +48,21 @@ def _get(name: str, default: str) -> str:
     return _ENV.get(name, default)
 
 
+# Binder (mybinder.org): o BinderHub define BINDER_*; o binder/start define STACK_MODE=binder. Lá o
+# Prometheus e o Grafana rodam atrás do jupyter-server-proxy, sob o prefixo do JupyterHub
+# (JUPYTERHUB_SERVICE_PREFIX, ex.: /user/fulano-abc123/), e servem a própria API sob esse prefixo.
+ON_BINDER = _get("STACK_MODE", "") == "binder" or any(
+    _get(name, "") for name in ("BINDER_LAUNCH_HOST", "BINDER_REQUEST", "BINDER_REPO_URL"))
+_PREFIX = _get("JUPYTERHUB_SERVICE_PREFIX", "/").strip("/")
+SERVICE_PREFIX = f"/{_PREFIX}/" if _PREFIX else "/"
+
+
+def _local_url(port_var: str, default_port: str, app: str) -> str:
+    """http://127.0.0.1:<porta>, mais /<prefixo>/<app> no Binder (onde o app serve sob o sub-caminho)."""
+    base = f"http://127.0.0.1:{_get(port_var, default_port)}"
+    return f"{base}{SERVICE_PREFIX}{app}" if ON_BINDER else base
+
+
 @dataclass
 class Settings:
     root: Path = ROOT
@@ -62,10 +77,10 @@ class Settings:
     api_port: int = field(default_factory=lambda: int(_get("API_PORT", "8000")))
     # Stack de monitoramento
     prometheus_url: str = field(default_factory=lambda: _get(
-        "PROMETHEUS_URL", f"http://127.0.0.1:{_get('PROMETHEUS_PORT', '9090')}"))
+        "PROMETHEUS_URL", _local_url("PROMETHEUS_PORT", "9090", "prometheus")))
     alertmanager_url: str = field(default_factory=lambda: _get(
         "ALERTMANAGER_URL", f"http://127.0.0.1:{_get('ALERTMANAGER_PORT', '9093')}"))
-    grafana_url: str = field(default_factory=lambda: _get("GRAFANA_URL", f"http://127.0.0.1:{_get('GRAFANA_PORT', '3000')}"))
+    grafana_url: str = field(default_factory=lambda: _get("GRAFANA_URL", _local_url("GRAFANA_PORT", "3000", "grafana")))
     prometheus_port: int = field(default_factory=lambda: int(_get("PROMETHEUS_PORT", "9090")))
     alertmanager_port: int = field(default_factory=lambda: int(_get("ALERTMANAGER_PORT", "9093")))
     grafana_port: int = field(default_factory=lambda: int(_get("GRAFANA_PORT", "3000")))
@@ -73,7 +88,10 @@ class Settings:
     grafana_admin_password: str = field(default_factory=lambda: _get("GRAFANA_ADMIN_PASSWORD", ""))
     alert_receiver_host: str = field(default_factory=lambda: _get("ALERT_RECEIVER_HOST", "127.0.0.1"))
     alert_receiver_port: int = field(default_factory=lambda: int(_get("ALERT_RECEIVER_PORT", "9099")))
-    stack_mode: str = field(default_factory=lambda: _get("STACK_MODE", "auto"))  # auto|compose|native|none
+    stack_mode: str = field(default_factory=lambda: _get("STACK_MODE", "auto"))  # auto|compose|native|binder|none
+    on_binder: bool = field(default_factory=lambda: ON_BINDER)
+    service_prefix: str = field(default_factory=lambda: SERVICE_PREFIX)  # base_url do Jupyter ("/" fora do hub)
+    grafana_home: Path = field(default_factory=lambda: Path(_get("GRAFANA_HOME", str(Path.home() / ".local" / "grafana"))))
     # Receptores opcionais de alerta (vazio = desligado); veja monitoring/alertmanager/receivers_opcionais.yml.example
     alert_env: dict = field(default_factory=lambda: {k: v for k, v in _ENV.items() if k.startswith("ALERT_")})
     # Logs

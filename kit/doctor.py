@@ -60,6 +60,17 @@ def check_loopback_with_docker(mode: str, api_host: str | None) -> list[dict]:
     return [_finding("API alcançável pelo Docker", True, f"API escutando em {api_host}")]
 
 
+def check_binder(on_binder: bool) -> list[dict]:
+    """No Binder: onde ficam Prometheus e Grafana e o que não existe lá."""
+    if not on_binder:
+        return []
+    from kit.stack import BINDER_EXPLANATION
+
+    return [_finding("Binder", None, BINDER_EXPLANATION,
+                     "Launcher (+) → Prometheus ou Grafana; no notebook, `course.start()` sobe a API e o "
+                     "Prometheus. Para guardar seu trabalho, baixe os notebooks (File → Download).")]
+
+
 def check_prometheus(base: str) -> list[dict]:
     if not prom.available(base):
         return [_finding("Prometheus no ar", False, f"nada respondeu em {base}/-/ready",
@@ -101,12 +112,15 @@ def check_prometheus(base: str) -> list[dict]:
     return out
 
 
-def check_grafana(url: str, user: str, password: str) -> list[dict]:
+def check_grafana(url: str, user: str, password: str, on_binder: bool = False) -> list[dict]:
     r = _get(f"{url}/api/health")
     if r is None:
+        start = ("No Binder: abra o Grafana pelo Launcher (+) — ele sobe sob demanda em ~20 s." if on_binder
+                 else "Com Docker: `docker compose up -d` e abra http://127.0.0.1:3000.")
         return [_finding("Grafana", None, f"não respondeu em {url} (opcional)",
-                         "Com Docker: `docker compose up -d` e abra http://127.0.0.1:3000. Sem Grafana, use "
-                         "`kit.dashboards.preview('api-health')`.")]
+                         f"{start} Sem Grafana, use `kit.dashboards.preview('api-health')`.")]
+    if on_binder:
+        return [_finding("Grafana", True, f"no ar em {url} (somente leitura, anônimo atrás do login do Jupyter)")]
     if not password:
         return [_finding("Grafana → Prometheus (datasource)", None, "Grafana no ar; sem senha no .env para testar "
                          "o datasource", "Defina GRAFANA_ADMIN_PASSWORD no .env.")]
@@ -124,12 +138,14 @@ def run(quiet: bool = False, api_url: str | None = None, base: str | None = None
 
     api_url = api_url or settings.api_url
     base = base or settings.prometheus_url
-    mode = stack._read_state().get("mode", "none")
+    mode = stack._read_state().get("mode") or ("binder" if settings.on_binder else "none")
     running = next(iter(runner._RUNNING.values()), None)
-    findings = check_api(api_url)
+    findings = check_binder(settings.on_binder)
+    findings += check_api(api_url)
     findings += check_loopback_with_docker(mode, running.host if running else settings.api_host)
     findings += check_prometheus(base)
-    findings += check_grafana(settings.grafana_url, settings.grafana_admin_user, settings.grafana_admin_password)
+    findings += check_grafana(settings.grafana_url, settings.grafana_admin_user, settings.grafana_admin_password,
+                              settings.on_binder)
     if not quiet:
         print(f"Diagnóstico (modo da stack: {mode})")
         for f in findings:

@@ -9,8 +9,10 @@ Três modos, na ordem de preferência (DESIGN §8), com os MESMOS arquivos de mo
 - compose: um Docker engine responde → `docker compose up -d`;
 - native : binários `prometheus` / `prometheus-alertmanager` / `grafana` no PATH →
   iniciados aqui, com os alvos reescritos para 127.0.0.1 e dados numa pasta temporária;
+- binder : no mybinder.org — Prometheus e Grafana atrás do jupyter-server-proxy (Launcher), sob o
+  prefixo da sessão (veja kit/binder.py); Alertmanager nativo; sem Docker, sessão efêmera;
 - none   : nada para subir; os notebooks leem /metrics direto e avisam o que não dá para mostrar.
-Force um modo com STACK_MODE=compose|native|none no .env.
+Force um modo com STACK_MODE=compose|native|binder|none no .env.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import shutil
 import signal
 import string
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +35,9 @@ from kit.config import settings
 
 MONITORING = settings.root / "monitoring"
 STATE_FILE = settings.home / ".run" / "stack.json"
+BINDER_EXPLANATION = (
+    "estamos no Binder: Prometheus e Grafana abrem pelo Launcher do JupyterLab (sobem sob demanda, "
+    "atrás do login da sessão); não há Docker, e a sessão é efêmera (baixe o que quiser guardar)")
 # Modo rápido (testes e demonstrações): coleta e avaliação a cada 1 s, `for` curtos.
 FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "for": "5s",
         "group_wait": "1s", "group_interval": "2s"}
@@ -60,8 +66,10 @@ def find_binary(*names: str) -> str | None:
 def detect_mode() -> tuple[str, str]:
     """(modo, motivo em português)."""
     forced = settings.stack_mode
-    if forced in ("compose", "native", "none"):
+    if forced in ("compose", "native", "binder", "none"):
         return forced, f"STACK_MODE={forced} no .env/ambiente"
+    if settings.on_binder:
+        return "binder", BINDER_EXPLANATION
     if docker_engine_available():
         return "compose", "há um Docker engine respondendo: uso o docker-compose.yml"
     if find_binary("prometheus"):
@@ -190,15 +198,13 @@ def _port_free(port: int) -> bool:
 # --- subir / descer ---------------------------------------------------------------------------
 def _start_native(fast: bool, quiet: bool, api_port: int | None, receiver_port: int | None) -> dict:
     prometheus_bin = find_binary("prometheus")
-    alertmanager_bin = find_binary("prometheus-alertmanager", "alertmanager")
     run_dir = Path(tempfile.mkdtemp(prefix="kit-stack-"))
     files = render_native_configs(run_dir, api_port=api_port, receiver_port=receiver_port, fast=fast)
     state = {"mode": "native", "run_dir": str(run_dir), "pids": {}, "urls": {}, "fast": fast}
     plan = []
-    if alertmanager_bin:
-        plan.append(("alertmanager", settings.alertmanager_port, [
-            alertmanager_bin, f"--config.file={files['alertmanager']}", f"--storage.path={run_dir / 'am-data'}",
-            f"--web.listen-address=127.0.0.1:{settings.alertmanager_port}", "--cluster.listen-address="]))
+    alertmanager = _alertmanager_command(run_dir, files)
+    if alertmanager:
+        plan.append(("alertmanager", settings.alertmanager_port, alertmanager))
     else:
         _say("Alertmanager não encontrado (apt-get install prometheus-alertmanager): alertas ficam só no "
              "Prometheus.", quiet)
@@ -206,27 +212,73 @@ def _start_native(fast: bool, quiet: bool, api_port: int | None, receiver_port: 
         prometheus_bin, f"--config.file={files['prometheus']}", f"--storage.tsdb.path={run_dir / 'prom-data'}",
         f"--web.listen-address=127.0.0.1:{settings.prometheus_port}", "--web.enable-lifecycle"]))
     for name, port, command in plan:
-        if not _port_free(port):
-            stop_native(state)
-            raise RuntimeError(f"A porta {port} ({name}) já está ocupada por outro processo. Pare-o (talvez um "
-                               f"`docker compose up` ou outra stack) ou troque a porta no .env "
-                               f"({name.upper()}_PORT).")
-        log = run_dir / f"{name}.log"
-        with open(log, "w") as out:
-            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        state["pids"][name] = proc.pid
-        url = f"http://127.0.0.1:{port}"
-        state["urls"][name] = url
-        try:
-            _wait_ready(name, proc, url, log, "/-/ready")
-        except RuntimeError:
-            stop_native(state)
-            raise
-        _say(f"  {name} no ar em {url} (PID {proc.pid})", quiet)
+        _launch(state, name, port, command, f"http://127.0.0.1:{port}", quiet)
     grafana = _start_native_grafana(run_dir, quiet)
     if grafana:
         state["pids"]["grafana"], state["urls"]["grafana"] = grafana
     return state
+
+
+def _launch(state: dict, name: str, port: int, command: list[str], url: str, quiet: bool) -> None:
+    """Inicia um processo da stack, registra o PID no estado e espera ele ficar pronto (url + /-/ready)."""
+    if not _port_free(port):
+        stop_native(state)
+        raise RuntimeError(f"A porta {port} ({name}) já está ocupada por outro processo. Pare-o (talvez um "
+                           f"`docker compose up` ou outra stack) ou troque a porta no .env "
+                           f"({name.upper()}_PORT).")
+    log = Path(state["run_dir"]) / f"{name}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    state["pids"][name] = proc.pid
+    state["urls"][name] = url
+    try:
+        _wait_ready(name, proc, url, log, "/-/ready")
+    except RuntimeError:
+        stop_native(state)
+        raise
+    _say(f"  {name} no ar em {url} (PID {proc.pid})", quiet)
+
+
+def _alertmanager_command(run_dir: Path, files: dict) -> list[str] | None:
+    binary = find_binary("prometheus-alertmanager", "alertmanager")
+    if not binary:
+        return None
+    return [binary, f"--config.file={files['alertmanager']}", f"--storage.path={run_dir / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{settings.alertmanager_port}", "--cluster.listen-address="]
+
+
+def _start_binder(fast: bool, quiet: bool, api_port: int | None) -> dict:
+    """Binder: Alertmanager nativo; o Prometheus é o do Launcher (jupyter-server-proxy), sob o prefixo.
+
+    Se ninguém abriu o Prometheus pelo Launcher ainda, subo-o aqui com o MESMO comando do proxy
+    (`python -m kit.binder prometheus`), na mesma porta e prefixo: o proxy passa a usá-lo.
+    """
+    run_dir = Path(tempfile.mkdtemp(prefix="kit-stack-"))
+    files = render_native_configs(run_dir, api_port=api_port, fast=fast)
+    state = {"mode": "binder", "run_dir": str(run_dir), "pids": {}, "fast": fast,
+             "urls": {"prometheus": settings.prometheus_url, "grafana": settings.grafana_url}}
+    command = _alertmanager_command(run_dir, files)
+    if command:
+        _launch(state, "alertmanager", settings.alertmanager_port, command,
+                f"http://127.0.0.1:{settings.alertmanager_port}", quiet)
+    if prom.available():
+        _say(f"  prometheus do Binder já no ar em {settings.prometheus_url} (aberto pelo Launcher)", quiet)
+    else:
+        _launch(state, "prometheus", settings.prometheus_port,
+                [sys.executable, "-m", "kit.binder", "prometheus", "--port", str(settings.prometheus_port),
+                 "--base-url", settings.service_prefix], settings.prometheus_url, quiet)
+    _say("  No Launcher do JupyterLab (+), os ícones Prometheus e Grafana abrem as interfaces.", quiet)
+    return state
+
+
+def render_grafana_provisioning(dest: Path, prometheus_url: str) -> Path:
+    """Cópia de monitoring/grafana/provisioning com o datasource em `prometheus_url` e os dashboards do repo."""
+    shutil.copytree(MONITORING / "grafana" / "provisioning", dest, dirs_exist_ok=True)
+    ds = dest / "datasources" / "prometheus.yml"
+    ds.write_text(ds.read_text().replace("http://prometheus:9090", prometheus_url))
+    dash = dest / "dashboards" / "dashboards.yml"
+    dash.write_text(dash.read_text().replace("/var/lib/grafana/dashboards", str(MONITORING / "grafana" / "dashboards")))
+    return dest
 
 
 def _start_native_grafana(run_dir: Path, quiet: bool):
@@ -241,12 +293,7 @@ def _start_native_grafana(run_dir: Path, quiet: bool):
     home = Path(binary).resolve().parent.parent
     home = next((p for p in (home / "share" / "grafana", home, Path("/usr/share/grafana")) if (p / "conf").exists()),
                 home)
-    prov = run_dir / "grafana" / "provisioning"
-    shutil.copytree(MONITORING / "grafana" / "provisioning", prov)
-    ds = prov / "datasources" / "prometheus.yml"
-    ds.write_text(ds.read_text().replace("http://prometheus:9090", settings.prometheus_url))
-    dash = prov / "dashboards" / "dashboards.yml"
-    dash.write_text(dash.read_text().replace("/var/lib/grafana/dashboards", str(MONITORING / "grafana" / "dashboards")))
+    prov = render_grafana_provisioning(run_dir / "grafana" / "provisioning", settings.prometheus_url)
     ini = run_dir / "grafana.ini"
     ini.write_text(
         f"[server]\nhttp_addr = 127.0.0.1\nhttp_port = {settings.grafana_port}\n"
@@ -306,20 +353,20 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
     (subida por `make lab`, `python -m kit stack up` ou outra aula) — quem a subiu é quem a para.
     """
     current = _read_state()
-    native_alive = current.get("mode") == "native" and bool(current.get("pids")) \
-        and all(_alive(p) for p in current["pids"].values())
-    if native_alive and current.get("fast", False) == fast:
-        _say("A stack nativa já está no ar (nada a fazer).", quiet)
+    local = current.get("mode") in ("native", "binder")
+    alive = local and bool(current.get("pids")) and all(_alive(p) for p in current["pids"].values())
+    if alive and current.get("fast", False) == fast:
+        _say(f"A stack ({current['mode']}) já está no ar (nada a fazer).", quiet)
         if receiver:
             _start_receiver(quiet)
         return {**current, "already_running": True}
-    if current.get("mode") == "native":
-        if native_alive:
+    if local:
+        if alive:
             _say("A stack no ar usa outros tempos (rápido/produção): reiniciando com os pedidos.", quiet)
         stop_native(current)  # restos de uma execução anterior (ou outro modo rápido/lento)
     chosen, reason = (mode, "pedido explícito") if mode else detect_mode()
     _say(f"Modo da stack: {chosen} — {reason}.", quiet)
-    already_running = native_alive
+    already_running = alive
     if chosen == "compose":
         already_running = prom.available()  # `docker compose up -d` com tudo no ar não muda nada
         if not (settings.root / ".env").exists():
@@ -337,6 +384,10 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
             raise RuntimeError("Modo nativo pedido, mas `prometheus` não está no PATH. Instale com "
                                "`sudo apt-get install prometheus prometheus-alertmanager`.")
         state = _start_native(fast, quiet, api_port, None)
+    elif chosen == "binder":
+        if not find_binary("prometheus"):
+            raise RuntimeError("Modo binder, mas `prometheus` não está no PATH (ele vem do binder/apt.txt).")
+        state = _start_binder(fast, quiet, api_port)
     else:
         state = {"mode": "none", "urls": {}}
         _say("Nada para subir: os notebooks vão ler /metrics direto e avisar o que não dá para mostrar.", quiet)
@@ -364,6 +415,10 @@ def down(quiet: bool = False) -> None:
     if mode == "native":
         stop_native(state)
         _say("Stack nativa parada e pasta temporária removida.", quiet)
+    elif mode == "binder":
+        stop_native(state)
+        _say("Parado o que o kit subiu no Binder. Prometheus/Grafana abertos pelo Launcher continuam no ar até a "
+             "sessão acabar.", quiet)
     elif mode == "compose":
         _compose("down", quiet=quiet)
         _say("`docker compose down` feito (os dados ficam nos volumes; apague com `docker compose down -v`).",
@@ -376,7 +431,7 @@ def down(quiet: bool = False) -> None:
 def status(quiet: bool = False) -> list[dict]:
     """Tabela do que roda onde (e imprime, a menos que quiet=True)."""
     state = _read_state()
-    mode = state.get("mode", "nenhum registrado")
+    mode = state.get("mode") or ("binder" if settings.on_binder else "nenhum registrado")
     from kit import alerts
 
     rows = [
@@ -394,6 +449,9 @@ def status(quiet: bool = False) -> list[dict]:
         print(f"Modo da stack: {mode}")
         for row in rows:
             print(f"  {row['componente']:<20} {'no ar ' if row['no_ar'] else 'parado'}  {row['endereco']}")
+        if mode == "binder":
+            print(f"Modo binder — {BINDER_EXPLANATION}.")
+            print("  Abra pelo Launcher (+) → Prometheus ou Grafana, ou rode `course.start()` no notebook.")
         if not rows[1]["no_ar"]:
             print("Prometheus parado: `python -m kit stack up` (ou `docker compose up -d`). "
                   "Diagnóstico completo: `python -m kit doctor`.")

@@ -43,16 +43,21 @@ def test_six_notebooks_exist_in_order():
         assert "course.finish()" in cells[-1].source, f"{nb.name}: a última célula deve parar o que subiu"
 
 
-@pytest.mark.parametrize("stack_mode", ["native", "none"])
+@pytest.mark.parametrize("stack_mode", ["native", "none", "binder"])
 def test_papermill_runs_the_whole_course(monkeypatch, tmp_path, stack_mode):
-    if stack_mode == "native":
+    if stack_mode in ("native", "binder"):
         require_binary("prometheus", "apt-get install prometheus")
     _isolated_env(monkeypatch, stack_mode)
+    if stack_mode == "binder":  # Prometheus sob o prefixo da sessão, como atrás do jupyter-server-proxy
+        monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/teste/")
     results = run_course.run(NOTEBOOKS, tmp_path)
     failures = [f"{name}: {status}" for name, _, status in results if status != "ok"]
     assert not failures, "\n".join(failures)
     total = sum(seconds for _, seconds, _ in results)
     print(f"\n[medida] curso inteiro (modo rápido, stack={stack_mode}): {total:.1f} s")
+    if stack_mode == "binder":  # o curso usou mesmo o Prometheus com prefixo (sem ele, só degradaria)
+        text = "".join(Path(tmp_path / nb.name).read_text() for nb in NOTEBOOKS)
+        assert "/user/teste/prometheus" in text, "os notebooks deveriam mostrar o Prometheus do modo binder"
     if stack_mode == "none":
         text = "".join(Path(tmp_path / nb.name).read_text() for nb in NOTEBOOKS)
         assert "Sem Prometheus" in text or "sem Prometheus" in text, "o notebook deve dizer o que não pôde mostrar"

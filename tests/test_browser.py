@@ -1,0 +1,213 @@
+"""JupyterLab num navegador de verdade: o Chromium do Debian, guiado pelo Playwright.
+
+Abre cada um dos seis notebooks (numa cópia temporária: os de notebooks/ não mudam), limpa as saídas,
+roda Run → Run All Cells como um aluno faria, espera o kernel terminar e confere que toda célula de
+código rodou e nenhuma terminou em erro. Salva uma captura por notebook em
+test-artifacts/browser/NN.png (fora do git) e imprime o caminho.
+
+Cada execução usa um KIT_HOME, portas e pastas de configuração do JupyterLab próprios.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests._tools import require_binary
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHROMIUM = "/usr/bin/chromium"
+RUN_TIMEOUT_S = 150  # por notebook (no modo rápido cada um leva de 5 a 30 s)
+
+
+def _lab_settings(folder: Path) -> Path:
+    """Configurações do JupyterLab só deste teste: sem o aviso de notícias cobrindo a captura."""
+    target = folder / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """`jupyter lab` real numa porta livre, com token, sobre uma cópia dos notebooks."""
+    require_binary("chromium", "apt-get install chromium")
+    tmp = tmp_path_factory.mktemp("browser")
+    workdir = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", workdir)
+    env = dict(os.environ)
+    for name in ("PROMETHEUS_URL", "GRAFANA_URL", "ALERTMANAGER_URL", "API_HOST"):
+        env.pop(name, None)
+    env.update(KIT_HOME=str(tmp / "kit-home"), STACK_MODE="auto",
+               JUPYTERLAB_SETTINGS_DIR=str(_lab_settings(tmp / "lab-settings")),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"))
+    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+        env[name] = str(free_port())
+    port, token = free_port(), "token-do-navegador"
+    command = [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+               f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+               f"--ServerApp.root_dir={workdir}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(tmp / "jupyterlab.log", "w")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/status?token={token}").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp / "jupyterlab.log").read_text()
+            time.sleep(0.3)
+        yield {"base": base, "token": token, "log": tmp / "jupyterlab.log", "workdir": workdir}
+    finally:
+        try:  # o servidor e os kernels que ele iniciou (mesmo grupo de processos, criado aqui)
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+VISIBLE_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+# Estado das células no DOM do JupyterLab: prompt "[n]:" (rodou), "[*]:" (rodando/na fila), "[ ]:" (não rodou).
+CELL_STATE_JS = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim());
+  const status = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  return {prompts, kernel: status ? status.getAttribute('data-status') : null};
+}"""
+
+
+def _menu(page, menu: str, command: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
+    page.locator(f'.lm-Menu-item[data-command="{command}"]').first.click()
+
+
+def _errors_in_saved_notebook(path: Path) -> list[str]:
+    """Saídas de erro (output_type == "error") no notebook como o JupyterLab o salvou.
+
+    No DOM um erro e um aviso em stderr (a Loguru escreve lá) se parecem; no arquivo, não.
+    """
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [f"célula {i}: {out['ename']}: {out['evalue']}" for i, cell in enumerate(cells)
+            for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+
+
+def _shutdown_kernel(lab: dict, name: str) -> None:
+    """Encerra a sessão (e o kernel) deste notebook: seis kernels ociosos só gastariam memória."""
+    api = f"{lab['base']}/api/sessions"
+    params = {"token": lab["token"]}
+    for session in httpx.get(api, params=params).json():
+        if session["path"].endswith(name):
+            httpx.delete(f"{api}/{session['id']}", params=params)
+
+
+def _save(page) -> None:
+    _menu(page, "File", "docmanager:save")
+    deadline = time.monotonic() + 30
+    while page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _started(page, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(prompt != "[ ]:" for prompt in page.evaluate(CELL_STATE_JS)["prompts"]):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def _run_notebook(page, lab: dict, name: str) -> dict:
+    # ?reset: área de trabalho limpa (sem reabrir o notebook do teste anterior)
+    page.goto(f"{lab['base']}/lab/tree/{name}?reset&token={lab['token']}")
+    page.locator(f"{VISIBLE_PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=90_000)
+    page.locator(f"{VISIBLE_PANEL} .jp-CodeCell").first.click()  # foco no notebook (os menus agem nele)
+    _menu(page, "Edit", "editmenu:clear-all")
+    for attempt in range(1, 4):
+        # Com o kernel recém-iniciado, o primeiro Run All às vezes não pega (nenhuma célula entra na
+        # fila); um aluno clicaria de novo — o teste também, no máximo três vezes.
+        _menu(page, "Run", "runmenu:run-all")
+        if _started(page, timeout=20):
+            break
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    quiet_polls = 0  # kernel ocioso e nada na fila: terminou (ou o Run All parou num erro)
+    while time.monotonic() < deadline:
+        state = page.evaluate(CELL_STATE_JS)
+        running = any("*" in prompt for prompt in state["prompts"])
+        if state["kernel"] == "idle" and not running:
+            if all(prompt.strip("[]: ").isdigit() for prompt in state["prompts"]):
+                return {**state, "run_all_clicks": attempt}
+            quiet_polls += 1
+            if quiet_polls >= 10:
+                return {**state, "run_all_clicks": attempt}
+        else:
+            quiet_polls = 0
+        time.sleep(0.5)
+    return {**page.evaluate(CELL_STATE_JS), "run_all_clicks": attempt}
+
+
+def _screenshots(page, prefix: str) -> Path:
+    """NN-fim.png: a tela do aluno ao fim do Run All; NN.png: o notebook inteiro (janela alta)."""
+    page.screenshot(path=str(ARTIFACTS / f"{prefix}-fim.png"))
+    scroller = f"{VISIBLE_PANEL} .jp-WindowedPanel-outer"
+    height = page.evaluate(f"() => document.querySelector('{scroller}')?.scrollHeight || 0")
+    page.set_viewport_size({"width": 1440, "height": int(min(max(height + 250, 1000), 30_000))})
+    page.evaluate(f"() => document.querySelector('{scroller}')?.scrollTo(0, 0)")
+    time.sleep(1.5)  # o JupyterLab desenha as células que passaram a caber na janela
+    shot = ARTIFACTS / f"{prefix}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    return shot
+
+
+def test_six_notebooks_exist():
+    assert [nb.name[:2] for nb in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_notebook_runs_all_cells_in_jupyterlab(lab, browser, notebook):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    start = time.perf_counter()
+    try:
+        state = _run_notebook(page, lab, notebook.name)
+        _save(page)
+    finally:
+        shot = _screenshots(page, notebook.name[:2])
+        page.close()
+        _shutdown_kernel(lab, notebook.name)
+    seconds = time.perf_counter() - start
+    print(f"\n[navegador] {notebook.name}: {seconds:.1f} s, {len(state['prompts'])} células de código, "
+          f"Run All clicado {state['run_all_clicks']}x; captura em {shot}")
+    errors = _errors_in_saved_notebook(lab["workdir"] / notebook.name)
+    assert not errors, f"{notebook.name}: erro em célula:\n" + "\n".join(errors)
+    assert state["prompts"], f"{notebook.name}: nenhuma célula de código encontrada no JupyterLab"
+    pending = [p for p in state["prompts"] if not p.strip("[]: ").isdigit()]
+    assert not pending, f"{notebook.name}: células que não rodaram: {pending} (kernel: {state['kernel']})"

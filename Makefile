@@ -21,6 +21,9 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-instructor.txt pypr
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -r requirements-instructor.txt -e .
+	@# O aluno não precisa dos menus do nbgrader no JupyterLab (a correção é por `make grade`).
+	@# Para ligá-los: .venv/bin/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -61,6 +61,9 @@ def lab(tmp_path_factory):
                f"--ServerApp.root_dir={workdir}"]
     if os.geteuid() == 0:
         command.append("--allow-root")
+    # Como o `make lab`: a stack rápida sobe antes e serve às seis aulas (cada uma a reaproveita).
+    kit_stack = [sys.executable, "-m", "kit", "stack"]
+    subprocess.run([*kit_stack, "up", "--rapido"], env=env, check=True, capture_output=True, timeout=120)
     log = open(tmp / "jupyterlab.log", "w")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -82,6 +85,7 @@ def lab(tmp_path_factory):
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        subprocess.run([*kit_stack, "down"], env=env, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.instalado
 
-.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade
+.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade meus-exercicios
 
 help:
 	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
@@ -14,8 +14,9 @@ help:
 	@echo "make course - roda os seis notebooks sem interface (papermill) e mostra o tempo de cada um"
 	@echo "make notebooks - reexecuta os notebooks no lugar (antes de um commit)"
 	@echo "make bench - benchmarks (treino e custo da instrumentação)"
-	@echo "make exercises - regera exercises/ a partir de solutions/ (nbgrader)"
-	@echo "make grade SUBMISSIONS=pasta [GRADES=notas] [TIMEOUT=120] - corrige as entregas (uma subpasta por aluno)"
+	@echo "make meus-exercicios - copia os exercícios para meus_exercicios/ (sem sobrescrever): é lá que você trabalha"
+	@echo "make exercises [FORCE=1] - regera exercises/ a partir de solutions/ (nbgrader)"
+	@echo "make grade SUBMISSIONS=pasta [GRADES=notas] [TIMEOUT=120] [JOBS=n] - corrige as entregas (uma subpasta por aluno)"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-instructor.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,13 +70,27 @@ bench: venv
 clean:
 	rm -rf .run outputs/*.csv logs/*.log logs/*.json
 
-# --- Exercícios (instrutor) -----------------------------------------------------------
+# --- Exercícios -------------------------------------------------------------------------
+# Aluno: `make meus-exercicios` copia exercises/ex*.ipynb para meus_exercicios/ (fora do git) sem
+# sobrescrever nada; trabalhe lá — exercises/ é regerado pelo instrutor.
+meus-exercicios:
+	@mkdir -p meus_exercicios
+	@for nb in exercises/ex*.ipynb; do \
+		dest=meus_exercicios/$$(basename "$$nb"); \
+		if [ -e "$$dest" ]; then echo "mantido (já existe, não sobrescrevo o seu trabalho): $$dest"; \
+		else cp "$$nb" "$$dest" && echo "copiado: $$dest"; fi; \
+	done
+	@echo "Pronto: abra os notebooks de meus_exercicios/ no JupyterLab (make lab) e trabalhe neles."
+
+# Instrutor
 GRADES  ?= notas
 TIMEOUT ?= 120
+JOBS    ?=
 
 exercises: venv
-	$(BIN)/python scripts/exercises.py generate
+	$(BIN)/python scripts/exercises.py generate $(if $(FORCE),--force,)
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "Use: make grade SUBMISSIONS=<pasta com uma subpasta por aluno>"; exit 2; }
-	$(BIN)/python scripts/exercises.py grade "$(SUBMISSIONS)" --output "$(GRADES)" --timeout $(TIMEOUT)
+	$(BIN)/python scripts/exercises.py grade "$(SUBMISSIONS)" --output "$(GRADES)" --timeout $(TIMEOUT) \
+		$(if $(JOBS),--jobs $(JOBS),)

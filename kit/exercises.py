@@ -8,6 +8,10 @@
 Cada célula de conferência dos notebooks usa `check`: se algo estiver errado, a
 mensagem (em pt-BR) diz o quê e o que fazer; se tudo estiver certo, `passed`
 mostra um ✔. As mesmas células valem pontos na correção do instrutor.
+
+Trabalhe numa cópia em meus_exercicios/ (`make meus-exercicios`), nunca em exercises/:
+`data_path` acha os dados em exercises/dados/ de qualquer pasta do repositório. Dentro
+do Jupyter, um NameError ganha uma dica: rode antes a célula de resposta que define o nome.
 """
 from __future__ import annotations
 
@@ -16,14 +20,18 @@ from pathlib import Path
 from kit.config import settings
 
 
+MISSING_TOOLS = "⚠ parte não conferida (sem promtool/prometheus: instale com `sudo apt-get install prometheus`)"
+
+
 def data_path(name: str) -> Path:
     """Um arquivo de `dados/` ao lado do notebook (ou em exercises/dados/ do repositório)."""
     for folder in (Path.cwd() / "dados", settings.root / "exercises" / "dados"):
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(
-        f"Não achei o arquivo de dados '{name}'. Ele vem com o repositório em exercises/dados/; "
-        "abra o notebook a partir da pasta exercises/ (ou rode `make exercises` para recriá-la).")
+        f"Não achei o arquivo de dados '{name}'. Ele vem com o repositório em exercises/dados/: "
+        "abra o notebook de dentro do repositório (em meus_exercicios/, criada por `make meus-exercicios`) "
+        "e confira se exercises/dados/ existe (`git status exercises/`).")
 
 
 def check(condition, message: str) -> None:
@@ -34,6 +42,13 @@ def check(condition, message: str) -> None:
 
 def passed(what: str) -> None:
     print(f"✔ {what}: ok")
+
+
+def not_checked(what: str) -> None:
+    """Sem promtool/prometheus não há ✔: diz o que ficou sem conferir. Na correção oficial, é erro."""
+    if settings.grading:
+        raise RuntimeError(f"{MISSING_TOOLS}: {what} (a máquina de correção precisa deles)")
+    print(f"{MISSING_TOOLS} — {what}. Depois de instalar, rode esta célula de novo.")
 
 
 def close(value, expected: float, tolerance: float = 1e-6) -> bool:
@@ -79,3 +94,27 @@ def dashboard_problems(dashboard: dict) -> list[str]:
         if not str(panel.get("description") or "").strip():
             problems.append(f"Painel '{name}': escreva uma descrição (em português) em description.")
     return problems
+
+
+def _name_error_hint(shell, etype, value, tb, tb_offset=None):
+    """Mostra o traceback de sempre com, embaixo, o que fazer (pt-BR). Continua sendo um erro (zero na correção)."""
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    name = getattr(value, "name", None) or "esse nome"
+    hint = (f"\n💡 `{name}` ainda não existe: rode primeiro a célula de resposta acima (a que define {name}) "
+            "e depois esta de novo. Se aquela célula deu erro, corrija-a antes; se o nome é seu, confira a grafia.")
+    value._render_traceback_ = lambda: stb + [hint]  # o IPython usa este traceback no lugar do padrão
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # o handler é quem mostra o erro
+
+
+def _install_name_error_hint() -> None:
+    """Só dentro do IPython/Jupyter, e uma vez só (importar de novo não empilha nada)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and shell.custom_exceptions != (NameError,):
+        shell.set_custom_exc((NameError,), _name_error_hint)
+
+
+_install_name_error_hint()

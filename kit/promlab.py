@@ -8,8 +8,9 @@ Prometheus nativo numa porta livre e numa pasta temporária, e devolve um objeto
 para consultar as séries naquele intervalo de tempo fixo. Mesmo arquivo, mesmas
 respostas — é o que torna a correção reproduzível.
 
-Sem `prometheus`/`promtool` instalados, `tool()` diz em pt-BR o que não deu para
-conferir (na correção do instrutor, com KIT_GRADING=1, isso é um erro).
+Sem `prometheus`/`promtool` instalados, as funções devolvem None e a célula de
+conferência diz o que não deu para conferir (`kit.exercises.not_checked`); na correção
+do instrutor (KIT_GRADING=1) a falta é um erro.
 """
 from __future__ import annotations
 
@@ -33,16 +34,11 @@ class FerramentaAusente(RuntimeError):
 
 
 def tool(name: str) -> str | None:
-    """Caminho do binário, ou None (com um aviso em pt-BR). Na correção oficial, a falta é erro."""
+    """Caminho do binário, ou None (a conferência avisa o aluno). Na correção oficial, a falta é erro."""
     path = shutil.which(name)
-    if path:
-        return path
-    message = (f"'{name}' não está instalado nesta máquina, então NÃO consegui conferir esta parte aqui. "
-               f"Instale com: {INSTALL_HINT} — e rode a célula de novo. (A correção do instrutor confere.)")
-    if settings.grading:
-        raise FerramentaAusente(message)
-    print("⚠ " + message)
-    return None
+    if path is None and settings.grading:
+        raise FerramentaAusente(f"'{name}' não está instalado na máquina de correção. Instale com: {INSTALL_HINT}")
+    return path
 
 
 def _run(args: list[str], timeout: float = 60) -> tuple[bool, str]:

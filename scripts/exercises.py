@@ -6,7 +6,9 @@
 `solutions/` é a fonte única: cada notebook tem o enunciado, as regiões de solução
 (### BEGIN/END SOLUTION) e as células de conferência com pontos (com partes
 escondidas em ### BEGIN/END HIDDEN TESTS). O nbgrader troca as soluções por um
-esboço em pt-BR, tira as conferências escondidas e limpa as saídas.
+esboço em pt-BR, tira as conferências escondidas e limpa as saídas. `generate` se
+recusa (sem --force) a apagar notebooks executados em exercises/: é trabalho de aluno,
+que deveria estar em meus_exercicios/.
 
 A correção roda `nbgrader autograde` num processo (e num curso nbgrader
 temporário) por aluno e exercício, até `--jobs` ao mesmo tempo: uma entrega que
@@ -15,13 +17,15 @@ interrompe as outras. Cada célula tem `--timeout` segundos (o nbgrader
 interrompe o kernel e segue); o notebook inteiro é morto se passar de
 `--timeout` + 60 s. Células de conferência apagadas voltam (o nbgrader as
 restaura) e valem como as outras; as conferências sempre rodam na versão do
-instrutor, mesmo que o aluno as tenha editado.
+instrutor, mesmo que o aluno as tenha editado. O feedback aponta (⚠) cada célula de
+resposta que deu erro ou passou do tempo, e os .ipynb com nome que não é de exercício.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -100,6 +104,13 @@ def build_course(course: Path, source: Path = SOLUTIONS) -> list[str]:
     return ids
 
 
+def worked_on(dest: Path = EXERCISES) -> list[Path]:
+    """Notebooks de `dest` que alguém executou (têm saídas): trabalho de aluno que `generate` apagaria."""
+    return [nb for nb in sorted(dest.glob("ex[0-9][0-9]_*.ipynb"))
+            if any(c.get("outputs") or c.get("execution_count") for c in nbformat.read(nb, as_version=4).cells
+                   if c.cell_type == "code")]
+
+
 def generate(dest: Path = EXERCISES, source: Path = SOLUTIONS) -> list[Path]:
     """Regera `dest` (notebooks do aluno + dados) a partir de `source`. Devolve os arquivos escritos."""
     with tempfile.TemporaryDirectory(prefix="kit-nbgrader-") as tmp:
@@ -154,16 +165,31 @@ def _grade_cells(course: Path, ex: str) -> list[tuple[str, float]]:
         return sorted(((c.name, float(c.max_score)) for c in notebook.grade_cells), key=lambda c: order.get(c[0], 0))
 
 
+def _error(cell) -> dict | None:
+    return next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+
+
+def _missing_file(evalue: str) -> str:
+    """"[Errno 2] No such file or directory: 'x.json'" → 'x.json' ('' se não for esse o erro)."""
+    match = re.search(r"No such file or directory: '([^']+)'", evalue)
+    return Path(match.group(1)).name if match else ""
+
+
 def _reason(cell) -> str:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            ename, evalue = output.get("ename", "Erro"), str(output.get("evalue", "")).strip()
-            if ename in INTERRUPTED:
-                return "interrompida: passou do tempo limite (laço infinito?)"
-            hint = {"NameError": " — algo que esta conferência usa não foi definido: uma célula de resposta "
-                                 "anterior falhou, foi apagada ou ainda não foi resolvida",
-                    "NotImplementedError": " — item não resolvido"}.get(ename, "")
-            return f"{ename}: {evalue}"[:400] + hint
+    error = _error(cell)
+    if error is not None:
+        ename, evalue = error.get("ename", "Erro"), str(error.get("evalue", "")).strip()
+        if ename in INTERRUPTED:
+            return "interrompida: passou do tempo limite (laço infinito?)"
+        if ename == "AssertionError" and evalue:  # uma conferência (check) que falhou: a mensagem já é pt-BR
+            return evalue[:400]
+        if ename == "FileNotFoundError" and _missing_file(evalue):
+            return (f"o arquivo {_missing_file(evalue)} não foi gerado: rode a célula de resposta que o escreve "
+                    f"(FileNotFoundError: {evalue[:200]})")
+        hint = {"NameError": " — algo que esta conferência usa não foi definido: uma célula de resposta "
+                             "anterior falhou, foi apagada ou ainda não foi resolvida",
+                "NotImplementedError": " — item não resolvido"}.get(ename, "")
+        return f"{ename}: {evalue}"[:400] + hint
     for output in cell.get("outputs", []):
         if output.get("name") == "stderr":  # o nbgrader conta saída em stderr como falha
             return "a célula escreveu em stderr: " + "".join(output.get("text", "")).strip()[:300]
@@ -207,9 +233,31 @@ def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path 
         result.checks.append(Check(name, points, max_score, reason if points < max_score else ""))
         if cell is not None and cell.source.startswith("# This cell (id:"):
             result.notes.append(f"a célula de conferência '{name}' tinha sido apagada; foi restaurada e corrigida")
-    if any(o.get("ename") in INTERRUPTED for c in cells.values() if c is not None for o in c.get("outputs", [])):
-        result.notes.append(f"uma célula passou de {timeout} s e foi interrompida (laço infinito?)")
+    result.notes += _cell_errors(nbformat.read(autograded, as_version=4), {n for n, _ in grade_cells}, timeout)
     return result
+
+
+def _cell_errors(notebook, grade_ids: set[str], timeout: int) -> list[str]:
+    """Um aviso por célula que não é de conferência e deu erro (a causa dos NameError que vêm depois)."""
+    notes = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        error = _error(cell) if cell.cell_type == "code" else None
+        if error is None:
+            continue
+        name = meta.get("grade_id") or cell.get("id") or "sem id"
+        kind = "célula de resposta" if meta.get("solution") else "célula"
+        ename, evalue = error.get("ename", "Erro"), " ".join(str(error.get("evalue", "")).split())
+        if ename in INTERRUPTED:
+            notes.append(f"a {kind} '{name}' passou de {timeout} s e foi interrompida (laço infinito?)")
+        elif meta.get("grade_id") in grade_ids:
+            continue  # o motivo já aparece na linha da conferência
+        elif ename == "NotImplementedError":
+            notes.append(f"a {kind} '{name}' ainda não foi resolvida (NotImplementedError)")
+        else:
+            notes.append(f"erro na {kind} '{name}' — {ename}: {evalue[:300]} (as conferências que dependem dela "
+                         "perderam pontos; corrija esta célula primeiro)")
+    return notes
 
 
 def grade(submissions: Path, output: Path, timeout: int = 120, jobs: int | None = None) -> list[Result]:
@@ -219,6 +267,10 @@ def grade(submissions: Path, output: Path, timeout: int = 120, jobs: int | None 
         template, work = Path(tmp) / "modelo", Path(tmp) / "trabalho"
         ids = build_course(template)
         cells = {ex: _grade_cells(template, ex) for ex in ids}
+        strays = {student: _stray_notebooks(Path(submissions) / student, ids) for student in students}
+        for student, names in strays.items():
+            for name in names:
+                print(f"Atenção, {student}: {_stray_note(name, ids)} (renomeie e corrija de novo).")
         tasks = []
         for student in students:
             for ex in ids:
@@ -226,15 +278,27 @@ def grade(submissions: Path, output: Path, timeout: int = 120, jobs: int | None 
                 tasks.append((student, ex, path if path.is_file() else None))
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
             results = list(pool.map(lambda t: grade_one(template, work, *t, timeout, cells[t[1]]), tasks))
-    write_reports(results, Path(output))
+    write_reports(results, Path(output), strays)
     return results
+
+
+def _stray_notebooks(folder: Path, ids: list[str]) -> list[str]:
+    """Notebooks da pasta do aluno que não têm o nome de um exercício (ex.: 'ex02 (1).ipynb')."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts and not (p.parent == folder and p.stem in ids))
+
+
+def _stray_note(name: str, ids: list[str]) -> str:
+    guess = [ex for ex in ids if Path(name).name[:4] == ex[:4]]
+    rename = f"entregue como {guess[0]}.ipynb" if guess else "use o nome exato de um exercício (exNN_nome.ipynb)"
+    return f"o arquivo '{name}' não foi corrigido porque o nome não é o de um exercício: {rename}"
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def write_reports(results: list[Result], output: Path) -> None:
+def write_reports(results: list[Result], output: Path, strays: dict[str, list[str]] | None = None) -> None:
     output.mkdir(parents=True, exist_ok=True)
     with open(output / "grades.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -247,6 +311,9 @@ def write_reports(results: list[Result], output: Path) -> None:
         mine = [r for r in results if r.student == student]
         total, maximum = sum(r.points for r in mine), sum(r.max for r in mine)
         lines = [f"# Correção dos exercícios — {student}", "", f"Total: **{_fmt(total)} de {_fmt(maximum)} pontos**.", ""]
+        ids = sorted({r.exercise for r in mine})
+        lines += [f"- ⚠ {_stray_note(name, ids)}" for name in (strays or {}).get(student, [])]
+        lines += [""] if (strays or {}).get(student) else []
         for r in mine:
             lines += [f"## {r.exercise} — {_fmt(r.points)}/{_fmt(r.max)}", ""]
             lines += [f"- ⚠ {note}" for note in r.notes]
@@ -263,6 +330,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="regera exercises/ a partir de solutions/")
     gen.add_argument("--dest", type=Path, default=EXERCISES)
+    gen.add_argument("--force", action="store_true", help="regera mesmo que haja notebooks executados em --dest")
     grd = sub.add_parser("grade", help="corrige uma pasta de entregas (uma subpasta por aluno)")
     grd.add_argument("submissions", type=Path)
     grd.add_argument("--output", type=Path, default=Path("notas"))
@@ -270,8 +338,17 @@ def main(argv=None) -> int:
     grd.add_argument("--jobs", type=int, default=None, help="correções simultâneas (padrão: núcleos da CPU)")
     args = parser.parse_args(argv)
     if args.command == "generate":
+        busy = worked_on(args.dest)
+        if busy and not args.force:
+            print("Não regerei: estes notebooks foram executados (parecem trabalho de aluno) e seriam apagados:")
+            print("".join(f"  {nb}\n" for nb in busy), end="")
+            print("Aluno: rode `make meus-exercicios` (copia para meus_exercicios/ sem sobrescrever nada) e continue lá.\n"
+                  "Instrutor, depois de salvar o que importa: `make exercises FORCE=1`.")
+            return 1
         for path in generate(args.dest):
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        print(f"Pronto: {args.dest} foi regerado a partir de solutions/. Alunos trabalham em meus_exercicios/ "
+              "(`make meus-exercicios`), nunca em exercises/.")
         return 0
     if not args.submissions.is_dir():
         print(f"A pasta de entregas {args.submissions} não existe. Crie uma subpasta por aluno com os notebooks exNN_*.ipynb.")

@@ -3,13 +3,16 @@
 A correção de verdade (nbgrader autograde, um kernel por entrega) roda num lote com cinco "alunos":
 a solução (nota máxima), os exercícios intocados (zero em toda conferência), uma solução parcial (entre
 os dois), um laço infinito e uma célula apagada (corrigidos sem parar o lote) — e quem não entregou um
-exercício leva zero com o motivo.
+exercício leva zero com o motivo. O feedback aponta a célula de resposta que quebrou e o arquivo com nome errado.
+Fora da correção: sem promtool/prometheus nenhuma conferência mostra ✔ sem ter conferido, e um NameError
+ganha a dica em pt-BR sem deixar de ser erro.
 """
 from __future__ import annotations
 
 import copy
 import csv
 import filecmp
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +41,11 @@ def test_six_exercises_with_points():
         assert not any(c.get("outputs") for c in cells if c.cell_type == "code"), f"{ex}: solutions/ sem saídas"
 
 
+REGENERATE = ("Instrutor: rode `make exercises` e faça commit de exercises/. Aluno: não trabalhe em exercises/ — "
+              "copie antes os notebooks que você editou para meus_exercicios/ (`make meus-exercicios` não sobrescreve "
+              "nada) e continue lá.")
+
+
 def test_exercises_are_exactly_what_make_exercises_generates(tmp_path):
     subprocess.run([sys.executable, str(SCRIPT), "generate", "--dest", str(tmp_path)], check=True,
                    capture_output=True, timeout=300)
@@ -45,9 +53,9 @@ def test_exercises_are_exactly_what_make_exercises_generates(tmp_path):
     committed = sorted(p.relative_to(ROOT / "exercises") for p in (ROOT / "exercises").rglob("*")
                        if p.is_file() and p.suffix in (".ipynb", ".csv", ".json", ".om") and "dados" in p.parts
                        or p.suffix == ".ipynb" and p.parent == ROOT / "exercises")
-    assert generated == committed, "Rode `make exercises` e faça commit de exercises/."
+    assert generated == committed, REGENERATE
     changed = [str(p) for p in generated if not filecmp.cmp(tmp_path / p, ROOT / "exercises" / p, shallow=False)]
-    assert not changed, f"exercises/ difere do que `make exercises` gera: {changed}. Rode `make exercises`."
+    assert not changed, f"exercises/ difere do que `make exercises` gera: {changed}. {REGENERATE}"
 
 
 def test_student_copies_hide_solutions_and_share_fixtures():
@@ -91,6 +99,12 @@ def _submissions(folder: Path) -> None:
         if _gid(cell) == "resposta_erros":
             cell.source = "while True:\n    pass"
     nbformat.write(loop, folder / "laco" / f"{ex}.ipynb")
+    nbformat.write(blank[ex], folder / "em_branco" / "ex02 (1).ipynb")  # nome errado: avisado, não corrigido
+    broken = copy.deepcopy(sol["ex01_limiar_f2"])  # a resposta da tarefa 2 não compila
+    for cell in broken.cells:
+        if _gid(cell) == "resposta_relatorio":
+            cell.source = "def report_at(y_true, risk, threshold:\n    return {}"
+    nbformat.write(broken, folder / "laco" / "ex01_limiar_f2.ipynb")
     deleted = copy.deepcopy(sol[ex])  # apaga uma resposta e uma célula de conferência
     deleted.cells = [c for c in deleted.cells if _gid(c) not in ("resposta_endpoints", "conferencia_leitura")]
     nbformat.write(deleted, folder / "apagada" / f"{ex}.ipynb")
@@ -108,19 +122,19 @@ def graded(tmp_path_factory):
     with open(base / "notas" / "grades.csv", encoding="utf-8") as fh:
         rows = {(r["student"], r["exercise"]): (float(r["points"]), float(r["max"])) for r in csv.DictReader(fh)}
     feedback = {p.stem: p.read_text(encoding="utf-8") for p in (base / "notas" / "feedback").glob("*.md")}
-    return rows, feedback
+    return rows, feedback, run.stdout
 
 
 @pytest.mark.slow
 def test_every_student_and_exercise_is_graded(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     assert len(rows) == 5 * len(EXERCISES)
     assert set(feedback) == {"solucao", "em_branco", "parcial", "laco", "apagada"}
 
 
 @pytest.mark.slow
 def test_solutions_score_full_marks(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     for ex in EXERCISES:
         points, maximum = rows[("solucao", ex)]
         assert maximum > 0 and points == maximum, f"{ex}: {points}/{maximum}\n{feedback['solucao']}"
@@ -128,7 +142,7 @@ def test_solutions_score_full_marks(graded):
 
 @pytest.mark.slow
 def test_untouched_exercises_score_zero_on_every_check(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     for ex in EXERCISES:
         assert rows[("em_branco", ex)][0] == 0, ex
     assert "✔" not in feedback["em_branco"]
@@ -137,7 +151,7 @@ def test_untouched_exercises_score_zero_on_every_check(graded):
 
 @pytest.mark.slow
 def test_partial_solution_scores_in_between(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     points, maximum = rows[("parcial", "ex02_analise_logs")]
     assert 0 < points < maximum, feedback["parcial"]
     assert points == 3  # leitura (1) + endpoints (1) + tempo médio (1)
@@ -145,14 +159,14 @@ def test_partial_solution_scores_in_between(graded):
 
 @pytest.mark.slow
 def test_missing_notebooks_get_zero_with_reason(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     assert rows[("parcial", "ex01_limiar_f2")] == (0, rows[("solucao", "ex01_limiar_f2")][1])
     assert "notebook não entregue" in feedback["parcial"]
 
 
 @pytest.mark.slow
 def test_infinite_loop_is_interrupted_and_graded(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     points, maximum = rows[("laco", "ex02_analise_logs")]
     assert points == 1, feedback["laco"]  # a leitura, resolvida antes do laço, continua valendo
     assert "interrompida" in feedback["laco"]
@@ -160,8 +174,72 @@ def test_infinite_loop_is_interrupted_and_graded(graded):
 
 @pytest.mark.slow
 def test_deleted_cells_are_graded_with_reason(graded):
-    rows, feedback = graded
+    rows, feedback, _ = graded
     points, maximum = rows[("apagada", "ex02_analise_logs")]
     assert points == maximum - 2, feedback["apagada"]  # endpoints e tempo médio dependiam da célula apagada
     assert "foi restaurada" in feedback["apagada"]
     assert "NameError" in feedback["apagada"] and "foi apagada" in feedback["apagada"]
+
+
+@pytest.mark.slow
+def test_feedback_names_the_answer_cell_that_broke(graded):
+    rows, feedback, _ = graded
+    assert rows[("laco", "ex01_limiar_f2")][0] == 3  # só a tarefa 1, antes da célula quebrada
+    assert "erro na célula de resposta 'resposta_relatorio' — SyntaxError" in feedback["laco"]
+    assert "a célula de resposta 'resposta_erros' passou de 20 s e foi interrompida" in feedback["laco"]
+    assert "a célula de resposta 'resposta_dashboard' ainda não foi resolvida" in feedback["em_branco"]
+    assert "dashboard_versoes.json não foi gerado" in feedback["em_branco"]
+    assert "FileNotFoundError" not in feedback["em_branco"]
+
+
+@pytest.mark.slow
+def test_misnamed_notebooks_are_reported_not_silently_ignored(graded):
+    _, feedback, stdout = graded
+    for text in (feedback["em_branco"], stdout):
+        assert "'ex02 (1).ipynb' não foi corrigido" in text and "entregue como ex02_analise_logs.ipynb" in text
+
+
+# --- na máquina do aluno --------------------------------------------------------------------
+def _execute(notebook, folder: Path, env: dict):
+    from nbclient import NotebookClient
+
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute(env=env)
+    return notebook
+
+
+def _text(cell) -> str:
+    return "".join(o.get("text", "") + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_without_prometheus_no_check_pretends_it_checked(tmp_path):
+    """Só o venv no PATH, notebook fora de exercises/ (os dados vêm de exercises/dados/)."""
+    from kit.exercises import MISSING_TOOLS
+
+    env = {k: v for k, v in os.environ.items() if k != "KIT_GRADING"}
+    env["PATH"] = str(Path(sys.executable).parent)
+    for ex in EXERCISES[2:]:  # ex03 a ex06 usam promtool/prometheus
+        notebook = _execute(nbformat.read(ROOT / "solutions" / f"{ex}.ipynb", as_version=4), tmp_path, env)
+        for cell in notebook.cells:
+            assert not any(o.get("output_type") == "error" for o in cell.get("outputs", [])), f"{ex}: {_text(cell)}"
+            if not cell.metadata.get("nbgrader", {}).get("grade"):
+                continue
+            out = _text(cell)
+            if "not_checked(" in cell.source:
+                assert MISSING_TOOLS in out and "✔" not in out, f"{ex}/{_gid(cell)}: {out!r}"
+            else:
+                assert "✔" in out, f"{ex}/{_gid(cell)}: {out!r}"
+
+
+def test_check_before_answer_hints_in_portuguese_and_is_still_an_error(tmp_path):
+    source = nbformat.read(ROOT / "exercises" / "ex05_alerta_drift.ipynb", as_version=4)
+    notebook = copy.deepcopy(source)
+    notebook.cells = [c for c in source.cells if _gid(c) in ("preparacao", "conferencia_regra")]
+    env = {k: v for k, v in os.environ.items() if k != "KIT_GRADING"}
+    check_cell = _execute(notebook, tmp_path, env).cells[-1]
+    errors = [o for o in check_cell.outputs if o.output_type == "error"]
+    assert len(errors) == 1, check_cell.outputs  # o aluno vê o erro (o handler é quem o mostra), uma vez só
+    error = errors[0]
+    assert error.ename == "NameError" and "RULE_YAML" in error.evalue
+    assert "rode primeiro a célula de resposta acima (a que define RULE_YAML)" in "".join(error.traceback)

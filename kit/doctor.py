@@ -25,7 +25,7 @@ def _finding(name: str, ok: bool | None, detail: str, fix: str = "") -> dict:
 
 def _get(url: str, **kwargs):
     try:
-        return httpx.get(url, timeout=3, **kwargs)
+        return prom.http.get(url, timeout=3, **kwargs)
     except httpx.HTTPError:
         return None
 
@@ -101,7 +101,7 @@ def check_prometheus(base: str) -> list[dict]:
                         f"{len(loaded & expected)}/{len(expected)} carregadas" + (f"; faltam {missing}" if missing else ""),
                         "Confira rule_files no prometheus.yml e rode `promtool check rules "
                         "monitoring/prometheus/alert_rules.yml`." if missing else ""))
-    managers = httpx.get(f"{base}/api/v1/alertmanagers", timeout=3).json()["data"]["activeAlertmanagers"]
+    managers = prom.http.get(f"{base}/api/v1/alertmanagers", timeout=3).json()["data"]["activeAlertmanagers"]
     out.append(_finding("Alertmanager conectado", bool(managers),
                         ", ".join(m["url"] for m in managers) or "nenhum Alertmanager ativo",
                         "" if managers else "Suba o Alertmanager (`python -m kit stack up`) e confira a seção "

@@ -171,7 +171,7 @@ def _alive(pid: int | None) -> bool:
 
 def _ready(url: str, path: str = "/-/ready") -> bool:
     try:
-        return httpx.get(url + path, timeout=2).status_code == 200
+        return prom.http.get(url + path, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 

@@ -110,7 +110,7 @@ def cmd_serve(args) -> int:
         print("Atenção: 0.0.0.0 expõe a API para toda a rede desta máquina (necessário só para o "
               "Prometheus em Docker alcançá-la).")
     uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                                  lifespan="off")).run()
+                                  lifespan="off", h11_max_incomplete_event_size=runner.MAX_REQUEST_HEAD)).run()
     return 0
 
 

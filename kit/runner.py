@@ -22,6 +22,12 @@ from kit.config import settings
 from kit.logger import flush as flush_logs
 
 
+# Tamanho máximo da linha de requisição + cabeçalhos. O padrão do h11 (16 KB) só vale quando os bytes
+# chegam aos pedaços: o mesmo pedido longo ora chegava à API (422 em pt-BR), ora era cortado pelo
+# servidor (400 em inglês, conexão resetada), conforme a carga da máquina. Com folga, a resposta é a da API.
+MAX_REQUEST_HEAD = 256 * 1024
+
+
 class PortaEmUso(RuntimeError):
     """A porta pedida já está ocupada por outro processo."""
 
@@ -32,7 +38,8 @@ class ApiServer:
     def __init__(self, app, host: str, port: int):
         self.app, self.host, self.port = app, host, port
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=2)
+                                lifespan="off", timeout_graceful_shutdown=2,
+                                h11_max_incomplete_event_size=MAX_REQUEST_HEAD)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"api-churn:{port}", daemon=True)
 

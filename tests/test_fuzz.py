@@ -243,6 +243,28 @@ def test_path_tricks_never_escape_the_api(api, path):
     assert_clean_error(status, text, headers.get("content-type", ""))
 
 
+def test_long_path_sent_in_pieces_gets_the_same_answer(api):
+    """Um caminho de 100 KB que chega aos pedaços (rede lenta, máquina ocupada) tem a mesma resposta pt-BR.
+
+    Com o limite padrão do h11 (16 KB por evento incompleto) o servidor cortava o pedido com um 400 em
+    inglês e resetava a conexão — só quando os bytes chegavam em partes, por isso falhava às vezes.
+    """
+    import socket
+    import time
+
+    request = ("GET /churn/" + "7" * 100_000 + " HTTP/1.1\r\nHost: teste\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", api.port), timeout=10) as sock:
+        for start in range(0, len(request), 4096):
+            sock.sendall(request[start:start + 4096])
+            time.sleep(0.002)  # cada pedaço chega num evento separado do servidor
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 422"), head[:200]
+    assert "grande demais" in json.loads(body)["mensagem"]
+
+
 @pytest.mark.parametrize("body,fields", [
     ({}, {"pais", "genero", "idade", "anos_cliente", "saldo_conta", "numero_produtos", "cartao_credito",
           "salario_estimado", "escore_credito"}),

@@ -59,6 +59,7 @@ course: venv
 # Reexecuta os notebooks no lugar (saídas novas para o commit), num KIT_HOME limpo.
 notebooks: venv
 	KIT_HOME=$$(mktemp -d) $(BIN)/python scripts/run_course.py --atualizar
+	KIT_HOME=$$(mktemp -d) $(BIN)/python scripts/run_course.py --atualizar --pasta solutions
 
 test-fast: venv
 	$(BIN)/python -m pytest -m "not slow"

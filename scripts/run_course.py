@@ -4,6 +4,7 @@
     STACK_MODE=none python scripts/run_course.py # sem stack
     python scripts/run_course.py --saida /tmp/execucao --notebooks 01 03
     python scripts/run_course.py --atualizar     # reexecuta notebooks/ no lugar (antes de um commit)
+    python scripts/run_course.py --atualizar --pasta solutions   # idem, as soluções dos exercícios
 
 Os notebooks executados vão para outputs/execucao/ (os de notebooks/ não são tocados).
 A stack (modo rápido) sobe uma vez antes do primeiro notebook e para depois do último — como numa
@@ -27,10 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def notebooks(selected: list[str] | None = None) -> list[Path]:
-    found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+def notebooks(selected: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
+    """Os notebooks numerados de `folder` (01_*.ipynb ... em notebooks/, ex01_*.ipynb ... em solutions/)."""
+    found = sorted(folder.glob("*[0-9][0-9]_*.ipynb"))
     if selected:
-        found = [nb for nb in found if nb.name[:2] in selected]
+        found = [nb for nb in found if nb.name.startswith(tuple(selected))]
     return found
 
 
@@ -80,7 +82,7 @@ def _execute_in_place(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # horários de execução só geram diff
     NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
 
 
@@ -96,7 +98,7 @@ def _run_notebooks(paths: list[Path], output_dir: Path | None,
             if output_dir is None:
                 _execute_in_place(path)
             else:
-                pm.execute_notebook(str(path), str(output_dir / path.name), cwd=str(NOTEBOOKS),
+                pm.execute_notebook(str(path), str(output_dir / path.name), cwd=str(path.parent),
                                     parameters=parameters or {"RAPIDO": True}, kernel_name="python3",
                                     progress_bar=False)
         except pm.PapermillExecutionError as exc:
@@ -111,17 +113,19 @@ def _run_notebooks(paths: list[Path], output_dir: Path | None,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--saida", type=Path, default=ROOT / "outputs" / "execucao")
-    parser.add_argument("--notebooks", nargs="*", help="prefixos (01 02 ...); padrão: todos")
+    parser.add_argument("--notebooks", nargs="*", help="prefixos (01 02 ... ou ex01 ...); padrão: todos")
+    parser.add_argument("--pasta", type=Path, default=NOTEBOOKS, help="de onde vêm os notebooks (padrão: notebooks/)")
     parser.add_argument("--atualizar", action="store_true",
                         help="grava as saídas nos próprios notebooks/ (para o commit; use um KIT_HOME limpo)")
     parser.add_argument("--stack-por-aula", action="store_true",
                         help="cada notebook sobe e para a sua stack (sem a stack compartilhada)")
     args = parser.parse_args()
-    paths = notebooks(args.notebooks)
+    paths = notebooks(args.notebooks, args.pasta.resolve())
     if not paths:
         print("Nenhum notebook encontrado em notebooks/.", file=sys.stderr)
         return 1
-    results = run(paths, None if args.atualizar else args.saida, shared_stack=not args.stack_por_aula)
+    course = args.pasta.resolve() == NOTEBOOKS  # as soluções dos exercícios não usam a stack
+    results = run(paths, None if args.atualizar else args.saida, shared_stack=course and not args.stack_por_aula)
     total = sum(seconds for _, seconds, _ in results)
     notebooks_run = [r for r in results if r[0].endswith(".ipynb")]
     failed = [name for name, _, status in notebooks_run if status != "ok"]

@@ -38,7 +38,10 @@ def test_six_exercises_with_points():
         graded = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
         assert graded and all(c.metadata["nbgrader"]["points"] > 0 for c in graded), ex
         assert any("### BEGIN SOLUTION" in c.source for c in cells), ex
-        assert not any(c.get("outputs") for c in cells if c.cell_type == "code"), f"{ex}: solutions/ sem saídas"
+        code = [c for c in cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), \
+            f"{ex}: solutions/ vai executado de cima a baixo num kernel novo (make notebooks)"
+        assert not any(o.output_type == "error" for c in code for o in c.outputs), ex
 
 
 REGENERATE = ("Instrutor: rode `make exercises` e faça commit de exercises/. Aluno: não trabalhe em exercises/ — "

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -22,3 +28,31 @@ def require_binary(name: str, install_hint: str) -> str:
     if IN_CI:
         pytest.fail(f"[CI] {message}")
     pytest.skip(message)
+
+
+@contextmanager
+def jupyter_process(command: list[str], env: dict, log_path: Path, status_url: str, headers: dict | None = None,
+                    timeout: float = 60):
+    """A real Jupyter server in its own process group: waits for `status_url` to answer 200, and at the end
+    stops the whole group (server, kernels, whatever jupyter-server-proxy started)."""
+    if os.geteuid() == 0:
+        command = [*command, "--allow-root"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if httpx.get(status_url, headers=headers or {}).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+            yield proc
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(proc.pid, signal.SIGKILL)

@@ -11,7 +11,6 @@ import configparser
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tarfile
@@ -25,7 +24,7 @@ import yaml
 
 from kit import binder, prom
 from kit.config import settings
-from tests._tools import require_binary
+from tests._tools import jupyter_process, require_binary
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,30 +265,11 @@ def jupyter_server(tmp_path: Path):
     command = [sys.executable, "-m", "jupyter_server", f"--config={BINDER / 'jupyter_server_config.py'}",
                f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
                f"--ServerApp.base_url={PREFIX}", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={root}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = open(tmp_path / "jupyter.log", "w")
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}{PREFIX}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}api/status", headers={"Authorization": f"token {token}"}).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "jupyter.log").read_text()
-            time.sleep(0.3)
+    # no fim, o grupo de processos inteiro para: o servidor e o que o proxy subiu
+    with jupyter_process(command, env, tmp_path / "jupyter.log", f"{base}api/status",
+                         headers={"Authorization": f"token {token}"}):
         yield {"base": base, "token": token, "env": env, "log": tmp_path / "jupyter.log"}
-    finally:
-        # o servidor e o que o proxy subiu (mesmo grupo de processos, criado por este teste)
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 def _get(server: dict, path: str, auth: bool = True, **kwargs) -> httpx.Response:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests._tools import require_binary
+from tests._tools import jupyter_process, require_binary
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -59,32 +58,14 @@ def lab(tmp_path_factory):
     command = [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
                f"--ServerApp.root_dir={workdir}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
     # Como o `make lab`: a stack rápida sobe antes e serve às seis aulas (cada uma a reaproveita).
     kit_stack = [sys.executable, "-m", "kit", "stack"]
     subprocess.run([*kit_stack, "up", "--rapido"], env=env, check=True, capture_output=True, timeout=120)
-    log = open(tmp / "jupyterlab.log", "w")
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/status?token={token}").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp / "jupyterlab.log").read_text()
-            time.sleep(0.3)
-        yield {"base": base, "token": token, "log": tmp / "jupyterlab.log", "workdir": workdir}
+    try:  # no fim, o servidor e os kernels que ele iniciou param juntos (mesmo grupo de processos)
+        with jupyter_process(command, env, tmp / "jupyterlab.log", f"{base}/api/status?token={token}"):
+            yield {"base": base, "token": token, "log": tmp / "jupyterlab.log", "workdir": workdir}
     finally:
-        try:  # o servidor e os kernels que ele iniciou (mesmo grupo de processos, criado aqui)
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
         subprocess.run([*kit_stack, "down"], env=env, capture_output=True, timeout=60)
 
 

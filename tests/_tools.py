@@ -56,3 +56,17 @@ def jupyter_process(command: list[str], env: dict, log_path: Path, status_url: s
                 proc.wait(timeout=30)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_until(predicate, timeout: float = 60.0, fail: str | None = None, poll: float = 0.5):
+    """Poll `predicate` until it returns something truthy (returned). On timeout: fail the test with
+    `fail`, or return None so the caller can assert with its own message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    if fail:
+        pytest.fail(fail)
+    return None

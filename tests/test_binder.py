@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import tarfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import yaml
 
 from kit import binder, prom
 from kit.config import settings
-from tests._tools import jupyter_process, require_binary
+from tests._tools import jupyter_process, require_binary, wait_until
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,7 +227,8 @@ def test_grafana_entry_explains_itself_when_grafana_is_missing(tmp_path, monkeyp
     proc = subprocess.Popen([sys.executable, "-m", "kit.binder", "grafana", "--port", str(port),
                              "--base-url", PREFIX], env=env, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        response = _wait_for(lambda: _try_get(f"http://127.0.0.1:{port}{PREFIX}grafana/"), 20, "a explicação")
+        response = wait_until(lambda: _try_get(f"http://127.0.0.1:{port}{PREFIX}grafana/"), 20,
+                              fail="esperei 20s por: a explicação")
         assert response.status_code == 503 and "binder/postBuild" in response.text
     finally:
         proc.terminate()
@@ -282,16 +282,6 @@ def _kit(server: dict, code: str) -> str:
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
-
-
-def _wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"esperei {timeout:.0f}s por: {what}")
 
 
 @pytest.mark.slow
@@ -352,5 +342,5 @@ def test_kit_started_prometheus_is_reused_by_the_proxy_and_replaced_after_stack_
         finally:
             _kit(server, "from kit import stack; stack.down(quiet=True)")
         # parado o do kit, o comando do proxy reinicia e sobe o seu próprio Prometheus
-        _wait_for(lambda: _get(server, "prometheus/api/v1/query", params={"query": "up"}).status_code == 200,
-                  45, "o proxy voltar a servir o Prometheus depois do stack.down()")
+        wait_until(lambda: _get(server, "prometheus/api/v1/query", params={"query": "up"}).status_code == 200,
+                   45, fail="esperei 45s por: o proxy voltar a servir o Prometheus depois do stack.down()")

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kit import export, load, logger, metrics, prom
 from kit.config import settings
+from tests._tools import wait_until
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
@@ -56,15 +57,6 @@ def _eventually(read, expected, timeout=3.0):
         time.sleep(0.05)
         value = read()
     return value
-
-
-def _wait(predicate, timeout, message):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    pytest.fail(message)
 
 
 def _kit(*args, timeout=60):
@@ -157,10 +149,10 @@ def test_cli_load_closed_port():
 
 def test_export_from_prometheus(live_stack, tmp_path):
     api, _ = live_stack
-    _wait(lambda: prom.value('up{job="api-churn"}') == 1, 60, "o alvo api-churn nunca ficou UP")
+    wait_until(lambda: prom.value('up{job="api-churn"}') == 1, 60, fail="o alvo api-churn nunca ficou UP")
     load.run(api.url, requests=60, workers=4, progress=False)
-    _wait(lambda: prom.query(f'sum(rate(api_requests_total{{endpoint="{CHURN}"}}[1m])) > 0'), 30,
-          "a carga não apareceu no Prometheus")
+    wait_until(lambda: prom.query(f'sum(rate(api_requests_total{{endpoint="{CHURN}"}}[1m])) > 0'), 30,
+               fail="a carga não apareceu no Prometheus")
 
     report = export.export(tmp_path, minutes=5)
     assert report.source == "prometheus"

@@ -5,7 +5,6 @@ alerta dispare em segundos. Os mesmos arquivos de monitoring/ que o aluno usa.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -15,6 +14,7 @@ import yaml
 
 from kit import alerts, doctor, drift, model, prom, runner, stack
 from kit.config import settings
+from tests._tools import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.stack]
 RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
@@ -58,21 +58,11 @@ def _load(api, n_ok=30, n_404=10):
                                       "salario_estimado": 40000.0, "escore_credito": 700})
 
 
-def _wait(predicate, timeout=60, poll=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    return None
-
-
 @pytest.fixture(scope="module")
 def scraped(live_stack):
     api, _ = live_stack
     start = time.monotonic()
-    assert _wait(lambda: prom.value('up{job="api-churn"}') == 1, timeout=60), "alvo api-churn nunca ficou UP"
+    assert wait_until(lambda: prom.value('up{job="api-churn"}') == 1, timeout=60), "alvo api-churn nunca ficou UP"
     first_sample = time.monotonic() - start
     print(f"\n[medida] API no ar → primeira amostra no Prometheus (modo rápido): {first_sample:.1f} s")
     drift.check("novos_2")
@@ -154,7 +144,7 @@ def test_f2_alert_fires_on_labelled_batch_2_and_resolves_after_retraining(scrape
     assert fired, "ModelF2Low não chegou ao receptor"
     model.retrain("novos_2")
     api.app.state.service.reload()
-    assert _wait(lambda: (prom.value("model_f2_score") or 0) >= 0.7, timeout=30)
+    assert wait_until(lambda: (prom.value("model_f2_score") or 0) >= 0.7, timeout=30)
     resolved = alerts.wait_for("ModelF2Low", "resolved", timeout=90)
     assert resolved, "ModelF2Low não foi resolvido depois do retreino"
     assert prom.value('model_version_info{version="v2"}') == 1

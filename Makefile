@@ -4,30 +4,58 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.instalado
+# Dois estágios: o do aluno (requirements.txt + kit) e o de quem testa/corrige (+ dev e instrutor).
+STAMP     := $(VENV)/.curso
+DEV_STAMP := $(VENV)/.dev
+PIP       := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: help venv system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade meus-exercicios
+.PHONY: help venv venv-dev system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade meus-exercicios
 
 help:
-	@echo "make lab   - cria .venv, prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
-	@echo "make test  - cria .venv, instala dependências (e Prometheus/Alertmanager se root+apt) e roda os testes"
-	@echo "make course - roda os seis notebooks sem interface (papermill) e mostra o tempo de cada um"
-	@echo "make notebooks - reexecuta os notebooks no lugar (antes de um commit)"
-	@echo "make bench - benchmarks (treino e custo da instrumentação)"
-	@echo "make meus-exercicios - copia os exercícios para meus_exercicios/ (sem sobrescrever): é lá que você trabalha"
-	@echo "make exercises [FORCE=1] - regera exercises/ a partir de solutions/ (nbgrader)"
-	@echo "make grade SUBMISSIONS=pasta [GRADES=notas] [TIMEOUT=120] [JOBS=n] - corrige as entregas (uma subpasta por aluno)"
+	@echo "Aluno:"
+	@echo "  make lab             - cria .venv (só o curso), prepara dados/modelo, sobe a stack possível e abre o JupyterLab"
+	@echo "  make venv            - só cria/atualiza o .venv do curso (requirements.txt + kit)"
+	@echo "  make prepare         - dados + modelo + predições (só o que faltar)"
+	@echo "  make stack           - sobe a stack de monitoramento no modo rápido das aulas"
+	@echo "  make stack-down      - para a stack"
+	@echo "  make doctor          - diagnóstico em pt-BR: por que meu painel está vazio?"
+	@echo "  make course          - roda as aulas sem interface (papermill) numa pasta temporária e mostra o tempo de cada uma"
+	@echo "  make meus-exercicios - copia os exercícios para meus_exercicios/ (sem sobrescrever): é lá que você trabalha"
+	@echo "  make clean           - apaga logs, relatórios e o estado da stack (.run/)"
+	@echo "Mantenedor e instrutor:"
+	@echo "  make venv-dev        - acrescenta ao .venv as dependências de desenvolvimento e do instrutor"
+	@echo "  make system-deps     - instala Prometheus, Alertmanager e Chromium via apt (root, Debian/Ubuntu)"
+	@echo "  make test [TEST_JOBS=n] - a suíte inteira, em paralelo (o mesmo comando do CI)"
+	@echo "  make test-fast       - a suíte sem notebooks, navegador e stack (o laço de edição, < 2 min)"
+	@echo "  make notebooks       - reexecuta notebooks/ e solutions/ no lugar (antes de um commit)"
+	@echo "  make bench           - benchmarks (treino e custo da instrumentação)"
+	@echo "  make exercises [FORCE=1] - regera exercises/ a partir de solutions/ (nbgrader)"
+	@echo "  make grade SUBMISSIONS=pasta [GRADES=notas] [TIMEOUT=120] [JOBS=n] - corrige as entregas (uma subpasta por aluno)"
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-instructor.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -r requirements-instructor.txt -e .
-	@# O aluno não precisa dos menus do nbgrader no JupyterLab (a correção é por `make grade`).
-	@# Para ligá-los: .venv/bin/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader
-	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null
+	$(PIP) --upgrade pip
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
+	@# Confere que cada pacote importado pelas aulas e exercícios está aqui (e, num venv novo, que nada de
+	@# desenvolvimento veio junto).
+	$(BIN)/python scripts/check_course_env.py $(if $(wildcard $(DEV_STAMP)),,--sem-dev)
+	@# JupyterLab abre .md como página renderizada (o README é o mapa do curso), como no Binder.
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-instructor.txt
+	$(PIP) -r requirements-dev.txt -r requirements-instructor.txt
+	@# Ninguém corrige pelo JupyterLab (a correção é `make grade`): menus e extensão de servidor do nbgrader
+	@# desligados. Para ligá-los: .venv/bin/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+	$(BIN)/jupyter server extension disable --sys-prefix nbgrader >/dev/null 2>&1
+	@touch $(DEV_STAMP)
+
 venv: $(STAMP)
+
+venv-dev: $(DEV_STAMP)
 
 system-deps:
 	@bash scripts/install_system_deps.sh
@@ -46,12 +74,13 @@ doctor: venv
 
 lab: prepare stack
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/01_preparacao_ambiente.ipynb \
+		--KernelManager.transport=ipc \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: venv system-deps
-	$(BIN)/python -m pytest
-	KIT_HOME=$$(mktemp -d) $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+# Testes em paralelo (pytest-xdist, um processo por núcleo): cada processo tem KIT_HOME e portas próprios.
+TEST_JOBS ?= auto
+test: venv-dev system-deps
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --durations=15
 
 course: venv
 	$(BIN)/python scripts/run_course.py
@@ -61,8 +90,9 @@ notebooks: venv
 	KIT_HOME=$$(mktemp -d) $(BIN)/python scripts/run_course.py --atualizar
 	KIT_HOME=$$(mktemp -d) $(BIN)/python scripts/run_course.py --atualizar --pasta solutions
 
-test-fast: venv
-	$(BIN)/python -m pytest -m "not slow"
+# O laço de edição: sem os testes que sobem notebooks, navegador ou a stack inteira (< 2 min).
+test-fast: venv-dev
+	$(BIN)/python -m pytest -n $(TEST_JOBS) -m "not slow"
 
 bench: venv
 	$(BIN)/python bench/bench_training.py
@@ -88,10 +118,10 @@ GRADES  ?= notas
 TIMEOUT ?= 120
 JOBS    ?=
 
-exercises: venv
+exercises: venv-dev
 	$(BIN)/python scripts/exercises.py generate $(if $(FORCE),--force,)
 
-grade: venv
+grade: venv-dev
 	@test -n "$(SUBMISSIONS)" || { echo "Use: make grade SUBMISSIONS=<pasta com uma subpasta por aluno>"; exit 2; }
 	$(BIN)/python scripts/exercises.py grade "$(SUBMISSIONS)" --output "$(GRADES)" --timeout $(TIMEOUT) \
 		$(if $(JOBS),--jobs $(JOBS),)

@@ -6,7 +6,10 @@
     python scripts/run_course.py --atualizar     # reexecuta notebooks/ no lugar (antes de um commit)
     python scripts/run_course.py --atualizar --pasta solutions   # idem, as soluções dos exercícios
 
-Os notebooks executados vão para outputs/execucao/ (os de notebooks/ não são tocados).
+Sem --atualizar, o curso roda num KIT_HOME temporário e em portas livres: dados, modelos, logs e as
+cópias executadas ficam nessa pasta (o caminho é impresso no fim) e nada do seu checkout — models/,
+outputs/, logs/, a sua stack de `make lab` — é tocado. Com --atualizar (mantenedores, antes de um
+commit) os notebooks de notebooks/ são reexecutados no lugar, nas portas de sempre.
 A stack (modo rápido) sobe uma vez antes do primeiro notebook e para depois do último — como numa
 sessão de `make lab`; cada aula a reaproveita em vez de subir e esperar o Prometheus de novo.
 `--stack-por-aula` faz cada notebook subir e parar a sua (para comparar).
@@ -17,15 +20,47 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import papermill as pm
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+
+
+PORT_VARIABLES = ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT")
+
+
+def kernel_config() -> Config:
+    """Kernels por IPC (arquivos locais) onde dá: sem a porta TCP, o ipykernel não avisa de tráfego sem
+    criptografia a cada notebook. No Windows fica o TCP de sempre."""
+    config = Config()
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+    return config
+
+
+def isolate(environ=os.environ) -> Path:
+    """Um KIT_HOME temporário e portas livres para esta execução (nada do checkout nem da stack do aluno)."""
+    home = Path(tempfile.mkdtemp(prefix="kit-curso-"))
+    environ["KIT_HOME"] = str(home)
+    sockets = []
+    for name in PORT_VARIABLES:  # todas abertas ao mesmo tempo: cinco portas diferentes
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+        environ[name] = str(sock.getsockname()[1])
+    for sock in sockets:
+        sock.close()
+    for name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL"):
+        environ.pop(name, None)
+    return home
 
 
 def notebooks(selected: list[str] | None = None, folder: Path = NOTEBOOKS) -> list[Path]:
@@ -81,7 +116,7 @@ def _execute_in_place(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # horários de execução só geram diff
-    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
+    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False, config=kernel_config(),
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
 
@@ -100,7 +135,7 @@ def _run_notebooks(paths: list[Path], output_dir: Path | None,
             else:
                 pm.execute_notebook(str(path), str(output_dir / path.name), cwd=str(path.parent),
                                     parameters=parameters or {"RAPIDO": True}, kernel_name="python3",
-                                    progress_bar=False)
+                                    progress_bar=False, config=kernel_config())
         except pm.PapermillExecutionError as exc:
             status = f"ERRO na célula {exc.exec_count}: {exc.ename}: {exc.evalue}"
         except CellExecutionError as exc:
@@ -112,7 +147,7 @@ def _run_notebooks(paths: list[Path], output_dir: Path | None,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--saida", type=Path, default=ROOT / "outputs" / "execucao")
+    parser.add_argument("--saida", type=Path, help="pasta das cópias executadas (padrão: <KIT_HOME>/execucao)")
     parser.add_argument("--notebooks", nargs="*", help="prefixos (01 02 ... ou ex01 ...); padrão: todos")
     parser.add_argument("--pasta", type=Path, default=NOTEBOOKS, help="de onde vêm os notebooks (padrão: notebooks/)")
     parser.add_argument("--atualizar", action="store_true",
@@ -124,12 +159,21 @@ def main() -> int:
     if not paths:
         print("Nenhum notebook encontrado em notebooks/.", file=sys.stderr)
         return 1
+    if args.saida is not None and args.saida.exists() and not args.saida.is_dir():
+        print(f"--saida {args.saida} é um arquivo; indique uma pasta (ela é criada se não existir).", file=sys.stderr)
+        return 2
+    if not args.atualizar and "KIT_HOME" not in os.environ:
+        home = isolate()
+        print(f"Rodando num KIT_HOME temporário ({home}) e em portas livres: seu checkout não é tocado.")
+    output_dir = None if args.atualizar else (args.saida or Path(os.environ.get("KIT_HOME", ROOT)) / "execucao")
     course = args.pasta.resolve() == NOTEBOOKS  # as soluções dos exercícios não usam a stack
-    results = run(paths, None if args.atualizar else args.saida, shared_stack=course and not args.stack_por_aula)
+    results = run(paths, output_dir, shared_stack=course and not args.stack_por_aula)
     total = sum(seconds for _, seconds, _ in results)
     notebooks_run = [r for r in results if r[0].endswith(".ipynb")]
     failed = [name for name, _, status in notebooks_run if status != "ok"]
     print(f"{'total':<34} {total:6.1f} s  ({len(notebooks_run) - len(failed)}/{len(notebooks_run)} ok)")
+    if output_dir is not None:
+        print(f"Cópias executadas em: {output_dir.resolve()}")
     return 1 if failed else 0
 
 

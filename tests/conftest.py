@@ -2,40 +2,10 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
 import tempfile
 from pathlib import Path
 
-_HANDED_OUT: set[int] = set()
-
-
-def _ephemeral_range() -> range:
-    try:
-        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
-        return range(low, high + 1)
-    except (OSError, ValueError):
-        return range(32768, 61000)  # o padrão do Linux
-
-
-def free_port() -> int:
-    """Uma porta livre FORA da faixa efêmera do sistema, nunca repetida nesta sessão.
-
-    A porta que o sistema dá com bind(0) é da faixa efêmera: entre o sorteio e o uso (minutos depois, na
-    stack da sessão) qualquer conexão de saída pode tomá-la como porta local, e a API não sobe.
-    """
-    ephemeral = _ephemeral_range()
-    candidates = [p for p in range(20000, 32768) if p not in ephemeral and p not in _HANDED_OUT]
-    for port in random.sample(candidates, 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _HANDED_OUT.add(port)
-        return port
-    raise RuntimeError("Nenhuma porta livre entre 20000 e 32767.")
-
+from tests._tools import free_port, running_api
 
 # Antes de qualquer import do kit: nada de sujar data/, models/ e logs/ do repositório,
 # e portas livres para a stack (não colidir com a stack de quem roda os testes).
@@ -69,11 +39,15 @@ def trained(kit_home):
 @pytest.fixture
 def api(trained):
     """A API real, numa thread, numa porta livre; parada no fim do teste."""
-    from kit import runner
+    with running_api() as server:
+        yield server
 
-    server = runner.start(port=free_port())
-    yield server
-    server.stop()
+
+@pytest.fixture(scope="module")
+def module_api(trained):
+    """A mesma API, uma para o módulo inteiro (quem faz centenas de requisições, como o fuzzing)."""
+    with running_api() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

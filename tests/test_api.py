@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kit import metrics, runner
 from kit.api import create_app
-from tests.conftest import free_port
+from tests._tools import free_port
 
 CLIENTE = {"pais": "Alemanha", "genero": "Feminino", "idade": 52, "anos_cliente": 2, "saldo_conta": 90000.0,
            "numero_produtos": 3, "cartao_credito": "Sim", "salario_estimado": 80000.0, "escore_credito": 610}

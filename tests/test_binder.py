@@ -24,7 +24,7 @@ import yaml
 from kit import binder, prom
 from kit.config import settings
 from tests._tools import jupyter_process, require_binary, wait_until
-from tests.conftest import free_port
+from tests._tools import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"

@@ -1,9 +1,11 @@
 """JupyterLab num navegador de verdade: o Chromium do Debian, guiado pelo Playwright.
 
-Abre cada um dos seis notebooks (numa cópia temporária: os de notebooks/ não mudam), limpa as saídas,
-roda Run → Run All Cells como um aluno faria, espera o kernel terminar e confere que toda célula de
-código rodou e nenhuma terminou em erro. Salva uma captura por notebook em
-test-artifacts/browser/NN.png (fora do git) e imprime o caminho.
+Como no `make lab` (JupyterLab do .venv, a stack rápida já no ar, kernels por IPC): o README — o mapa do
+curso, onde cai o botão do Binder — abre como página renderizada, e a aula 1 (numa cópia temporária: os
+de notebooks/ não mudam) roda inteira com Run → Run All Cells como um aluno faria: toda célula de código
+roda e nenhuma termina em erro. As outras aulas rodam no papermill/nbval (tests/test_notebooks.py); aqui
+basta uma para provar que o JupyterLab abre e executa o curso. Capturas em test-artifacts/browser/ (fora
+do git).
 
 Cada execução usa um KIT_HOME, portas e pastas de configuração do JupyterLab próprios.
 """
@@ -21,12 +23,12 @@ import httpx
 import pytest
 
 from tests._tools import jupyter_process, require_binary
-from tests.conftest import free_port
+from tests._tools import free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOK = ROOT / "notebooks" / "01_preparacao_ambiente.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 RUN_TIMEOUT_S = 150  # por notebook (no modo rápido cada um leva de 5 a 30 s)
 
@@ -44,8 +46,9 @@ def lab(tmp_path_factory):
     """`jupyter lab` real numa porta livre, com token, sobre uma cópia dos notebooks."""
     require_binary("chromium", "apt-get install chromium")
     tmp = tmp_path_factory.mktemp("browser")
-    workdir = tmp / "notebooks"
-    shutil.copytree(ROOT / "notebooks", workdir)
+    workdir = tmp / "curso"  # como a raiz do repositório: README.md e notebooks/
+    shutil.copytree(ROOT / "notebooks", workdir / "notebooks")
+    shutil.copy2(ROOT / "README.md", workdir / "README.md")
     env = dict(os.environ)
     for name in ("PROMETHEUS_URL", "GRAFANA_URL", "ALERTMANAGER_URL", "API_HOST"):
         env.pop(name, None)
@@ -57,7 +60,7 @@ def lab(tmp_path_factory):
     port, token = free_port(), "token-do-navegador"
     command = [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-               f"--ServerApp.root_dir={workdir}"]
+               f"--ServerApp.root_dir={workdir}", "--KernelManager.transport=ipc"]
     # Como o `make lab`: a stack rápida sobe antes e serve às seis aulas (cada uma a reaproveita).
     kit_stack = [sys.executable, "-m", "kit", "stack"]
     subprocess.run([*kit_stack, "up", "--rapido"], env=env, check=True, capture_output=True, timeout=120)
@@ -172,17 +175,36 @@ def _screenshots(page, prefix: str) -> Path:
     return shot
 
 
-def test_six_notebooks_exist():
-    assert [nb.name[:2] for nb in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+def test_venv_opens_markdown_rendered_like_binder():
+    """O `make venv` instala as mesmas preferências do Binder (binder/overrides.json) no JupyterLab do .venv."""
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file(), f"{installed} não existe: rode `make venv` (ele instala binder/overrides.json)"
+    assert json.loads(installed.read_text()) == json.loads((ROOT / "binder" / "overrides.json").read_text())
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
-def test_notebook_runs_all_cells_in_jupyterlab(lab, browser, notebook):
+def test_readme_course_map_opens_as_a_rendered_page(lab, browser):
+    """O botão principal do Binder abre lab/tree/README.md: o aluno deve ver a página, não o Markdown cru."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{lab['base']}/lab/tree/README.md?reset&token={lab['token']}")
+        heading = page.locator(".jp-MarkdownViewer .jp-RenderedMarkdown h1").first
+        heading.wait_for(timeout=60_000)
+        assert "Monitoramento MLOps" in heading.inner_text()
+        assert page.locator(".jp-MarkdownViewer .jp-RenderedMarkdown table").count() >= 1  # o mapa do curso
+        assert page.locator(".jp-FileEditor:visible").count() == 0, "o README abriu no editor de texto"
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "readme.png"))
+        page.close()
+
+
+def test_lesson_runs_all_cells_in_jupyterlab(lab, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    notebook = NOTEBOOK
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     start = time.perf_counter()
     try:
-        state = _run_notebook(page, lab, notebook.name)
+        state = _run_notebook(page, lab, f"notebooks/{notebook.name}")
         _save(page)
     finally:
         shot = _screenshots(page, notebook.name[:2])
@@ -191,7 +213,7 @@ def test_notebook_runs_all_cells_in_jupyterlab(lab, browser, notebook):
     seconds = time.perf_counter() - start
     print(f"\n[navegador] {notebook.name}: {seconds:.1f} s, {len(state['prompts'])} células de código, "
           f"Run All clicado {state['run_all_clicks']}x; captura em {shot}")
-    errors = _errors_in_saved_notebook(lab["workdir"] / notebook.name)
+    errors = _errors_in_saved_notebook(lab["workdir"] / "notebooks" / notebook.name)
     assert not errors, f"{notebook.name}: erro em célula:\n" + "\n".join(errors)
     assert state["prompts"], f"{notebook.name}: nenhuma célula de código encontrada no JupyterLab"
     pending = [p for p in state["prompts"] if not p.strip("[]: ").isdigit()]

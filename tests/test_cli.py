@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests._tools import free_port
 
 pytestmark = pytest.mark.slow
 

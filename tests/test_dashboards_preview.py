@@ -22,7 +22,7 @@ from kit import dashboards, prom
 from kit.config import settings
 from kit.data import FEATURES
 from tests._tools import require_binary
-from tests.conftest import free_port
+from tests._tools import free_port
 
 UIDS = ["api-health", "business-churn", "ml-metrics", "overview"]
 CLIENTE = {"pais": "Alemanha", "genero": "Feminino", "idade": 52, "anos_cliente": 2, "saldo_conta": 90000.0,

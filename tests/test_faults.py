@@ -24,7 +24,7 @@ from kit import prom, runner
 from kit.api import create_app
 from kit.config import settings
 from tests._tools import require_binary
-from tests.conftest import free_port
+from tests._tools import free_port
 
 FIX_PROMETHEUS = "python -m kit stack up"
 

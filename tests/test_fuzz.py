@@ -34,9 +34,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.errors import FailureGroup
 
-from kit import runner
 from kit.api import MAX_BODY_BYTES
-from tests.conftest import free_port
 
 CLIENTE = {"pais": "Espanha", "genero": "Masculino", "idade": 41, "anos_cliente": 7, "saldo_conta": 1500.5,
            "numero_produtos": 2, "cartao_credito": "Não", "salario_estimado": 52000.0, "escore_credito": 700}
@@ -95,11 +93,9 @@ def _hypothesis_home(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def api(trained):
+def api(module_api):
     """Uma API para o módulo inteiro (o fuzzing faz centenas de requisições)."""
-    server = runner.start(port=free_port())
-    yield server
-    server.stop()
+    return module_api
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from kit import export, load, logger, metrics, prom
+from kit import export, load, logger, metrics, prom, stack
 from kit.config import settings
 from tests._tools import wait_until
-from tests.conftest import free_port
+from tests._tools import free_port
 
 pytestmark = pytest.mark.slow
 CHURN = "/churn/{id_cliente}"
@@ -149,6 +149,9 @@ def test_cli_load_closed_port():
 
 def test_export_from_prometheus(live_stack, tmp_path):
     api, _ = live_stack
+    # Idempotente: se um teste de test_stack_live.py (no mesmo processo do xdist) parou a stack da sessão de
+    # propósito, ela volta; senão, nada muda.
+    stack.up(mode="native", fast=True, quiet=True)
     wait_until(lambda: prom.value('up{job="api-churn"}') == 1, 60, fail="o alvo api-churn nunca ficou UP")
     load.run(api.url, requests=60, workers=4, progress=False)
     wait_until(lambda: prom.query(f'sum(rate(api_requests_total{{endpoint="{CHURN}"}}[1m])) > 0'), 30,

@@ -261,7 +261,10 @@ def _series(text: str) -> set[tuple]:
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-def test_ten_thousand_customer_ids_create_no_new_series_and_metrics_stays_fast(api):
+IDS_SENT = 1_000  # mil ids distintos bastam: se um id virasse rótulo, seriam ~1 000 séries novas
+
+
+def test_a_thousand_customer_ids_create_no_new_series_and_metrics_stays_fast(api):
     known = list(api.app.state.service.predictions)
     with httpx.Client(base_url=api.url, timeout=30) as client:
         # a primeira de cada tipo: 200, 404, 422 e rota desconhecida
@@ -269,7 +272,7 @@ def test_ten_thousand_customer_ids_create_no_new_series_and_metrics_stays_fast(a
             client.get(path)  # o próprio GET /metrics cria as séries dele depois de responder
         before = _series(client.get("/metrics").text)
 
-    ids = [known[i % len(known)] if i % 10 == 0 else 1_000_000_000 + i for i in range(10_000)]  # 90% desconhecidos
+    ids = [known[i % len(known)] if i % 10 == 0 else 1_000_000_000 + i for i in range(IDS_SENT)]  # 90% desconhecidos
     statuses: dict[int, int] = {}
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -293,7 +296,7 @@ def test_ten_thousand_customer_ids_create_no_new_series_and_metrics_stays_fast(a
     for t in threads:
         t.join(180)
     assert not errors, errors[:3]
-    assert statuses == {200: 1000, 404: 9000}, statuses
+    assert statuses == {200: IDS_SENT // 10, 404: IDS_SENT * 9 // 10}, statuses
 
     with httpx.Client(base_url=api.url, timeout=30) as client:
         text = client.get("/metrics").text
@@ -307,6 +310,6 @@ def test_ten_thousand_customer_ids_create_no_new_series_and_metrics_stays_fast(a
     label_values = {v for (_, labels) in after for (_, v) in labels}
     assert not any(str(i) in label_values for i in ids[:200])
     median_ms = statistics.median(timings) * 1000
-    print(f"\nséries expostas: {len(before)} antes, {len(after)} depois de 10 000 ids; "
+    print(f"\nséries expostas: {len(before)} antes, {len(after)} depois de {IDS_SENT} ids; "
           f"/metrics mediana {median_ms:.2f} ms ({len(text)} bytes)")
     assert median_ms < 50, f"/metrics levou {median_ms:.1f} ms (mediana de 20)"

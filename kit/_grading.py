@@ -30,7 +30,7 @@ def snapshot() -> None:
     if _PRISTINE:
         return
     _PRISTINE["builtins"] = {k: id(v) for k, v in vars(builtins).items() if k not in _SKIP_BUILTINS}
-    _PRISTINE["modules"] = {name: {k: id(v) for k, v in vars(mod).items() if not k.startswith("__")}
+    _PRISTINE["modules"] = {name: {k: id(v) for k, v in vars(mod).items() if not k.startswith("_")}
                             for name, mod in list(sys.modules.items()) if name == "kit" or name.startswith("kit.")}
     exercises = sys.modules.get("kit.exercises")
     _PRISTINE["helpers"] = {h: id(getattr(exercises, h)) for h in HELPERS if hasattr(exercises, h)}

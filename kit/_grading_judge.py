@@ -32,7 +32,7 @@ def captures(notebook) -> dict[str, list[dict]]:
         for out in cell.get("outputs", []):
             data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
             if MIME in data and isinstance(data[MIME], dict):
-                found.setdefault(grade_id, []).append(data[MIME])
+                found.setdefault(grade_id, []).append(json.loads(json.dumps(data[MIME])))  # dict, não NotebookNode
     return found
 
 
@@ -300,6 +300,8 @@ def scan(source: str, protected: dict[str, str]) -> list[str]:
             note(f"define `{node.name}` (um objeto que pode mentir nas comparações)")
         if isinstance(node, ast.Constant) and node.value in ("__eq__", "__ne__"):
             note(f"usa `{node.value}` (um objeto que pode mentir nas comparações)")
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and PATH_WORDS.search(node.value):
-            note(f"usa o caminho {node.value[:80]!r}, fora da pasta da entrega")
+        hit = PATH_WORDS.search(node.value) if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        if hit:
+            start = max(0, hit.start() - 40)
+            note(f"usa um caminho fora da pasta da entrega ({hit.group(0).strip('/')!r} em {node.value[start:hit.end() + 40]!r})")
     return found

@@ -19,6 +19,11 @@ interrompe o kernel e segue); o notebook inteiro é morto se passar de
 restaura) e valem como as outras; as conferências sempre rodam na versão do
 instrutor, mesmo que o aluno as tenha editado. O feedback aponta (⚠) cada célula de
 resposta que deu erro ou passou do tempo, e os .ipynb com nome que não é de exercício.
+
+O veredito não sai do kernel do aluno: as partes escondidas só capturam as respostas
+(kit/_grading.py) e este processo as compara com as capturas da solução, que ele mesmo roda antes
+(kit/_grading_judge.py); adulterações lidas no código do aluno zeram as conferências seguintes (🚩).
+Cada entrega roda numa pasta só dela (como root, com um uid só dela). Detalhes no README (Exercícios).
 """
 from __future__ import annotations
 
@@ -304,6 +309,15 @@ def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path 
     if notebook is None:
         result.checks = [Check(n, 0.0, m, "notebook não entregue") for n, m in grade_cells]
         return result
+    # lido antes de rodar: depois, a entrega poderia ter mexido no arquivo
+    tamper_notes, affected, seen = [], set(), {}
+    try:
+        if reference is not None:
+            tamper_notes, affected = tampering_scan(nbformat.read(notebook, as_version=4),
+                                                    nbformat.read(template / "source" / ex / f"{ex}.ipynb", as_version=4),
+                                                    [n for n, _ in grade_cells])
+    except Exception:  # noqa: BLE001 — um .ipynb ilegível: o nbgrader vai dizer o porquê, e o lote segue
+        pass
     course = Path(tempfile.mkdtemp(prefix="c-", dir=work))  # nome imprevisível; só esta entrega e os dados
     (course / "source" / ex).mkdir(parents=True)  # só os dados: o notebook da solução fica de fora
     if (template / "source" / ex / "dados").is_dir():
@@ -334,6 +348,7 @@ def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path 
     autograded = course / "autograded" / student / ex / f"{ex}.ipynb"
     if failure or not autograded.is_file() or autograded.is_symlink():
         result.checks = [Check(n, 0.0, m, failure or "o notebook não pôde ser executado") for n, m in grade_cells]
+        result.flags = tamper_notes
         return result
     from nbgrader.api import Gradebook
 
@@ -342,11 +357,6 @@ def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path 
     executed = nbformat.read(autograded, as_version=4)
     result.captures = judge.captures(executed)
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in executed.cells}
-    tamper_notes, affected, seen = [], set(), {}
-    if reference is not None:
-        tamper_notes, affected = tampering_scan(nbformat.read(notebook, as_version=4),
-                                                nbformat.read(template / "source" / ex / f"{ex}.ipynb", as_version=4),
-                                                [n for n, _ in grade_cells])
     for name, max_score in grade_cells:
         cell = cells.get(name)
         points = scores.get(name, 0.0)
@@ -356,7 +366,8 @@ def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path 
             for item in tampered:
                 seen.setdefault(item, name)
             if tampered or name in affected:
-                points, reason = 0.0, "zerada: houve adulteração antes desta conferência (veja o aviso 🚩)"
+                points, reason = 0.0, ("zerada: houve adulteração antes desta conferência (veja o aviso 🚩)"
+                                       + (f"; além disso, {problem}" if problem else ""))
             elif problem and points > 0:
                 points, reason = 0.0, f"a correção não confirmou a resposta: {problem}"
         result.checks.append(Check(name, points, max_score, reason if points < max_score else ""))

@@ -19,10 +19,16 @@ interrompe o kernel e segue); o notebook inteiro é morto se passar de
 restaura) e valem como as outras; as conferências sempre rodam na versão do
 instrutor, mesmo que o aluno as tenha editado. O feedback aponta (⚠) cada célula de
 resposta que deu erro ou passou do tempo, e os .ipynb com nome que não é de exercício.
+
+O veredito não sai do kernel do aluno: as partes escondidas só capturam as respostas
+(kit/_grading.py) e este processo as compara com as capturas da solução, que ele mesmo roda antes
+(kit/_grading_judge.py); adulterações lidas no código do aluno zeram as conferências seguintes (🚩).
+Cada entrega roda numa pasta só dela (como root, com um uid só dela). Detalhes no README (Exercícios).
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import os
 import re
@@ -38,6 +44,10 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python scripts/exercises.py` acha o kit mesmo sem o venv instalado
+from kit import _grading_judge as judge  # noqa: E402
+
+SANDBOX_UID = 61000  # como root, cada correção roda com um uid próprio a partir deste (sem login, sem grupos)
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 CODE_STUB = ('# SEU CÓDIGO AQUI\n'
              'raise NotImplementedError("Ainda não resolvido: troque esta linha pela sua solução e rode a célula de novo.")')
@@ -59,13 +69,16 @@ def _nbgrader_args(course: Path) -> list[str]:
 
 
 def _nbgrader(args: list[str], course: Path, timeout: float | None = None,
-              env: dict | None = None) -> subprocess.CompletedProcess:
-    """Roda `python -m nbgrader ...` num grupo de processos próprio (para matar o kernel junto no timeout)."""
+              env: dict | None = None, uid: int | None = None) -> subprocess.CompletedProcess:
+    """Roda `python -m nbgrader ...` num grupo de processos próprio (para matar o kernel junto no timeout).
+
+    Com `uid`, roda como esse usuário sem privilégios (sem grupos extras)."""
     env = dict(env or os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # o nbgrader chama `alembic`
     proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args, *_nbgrader_args(course)], cwd=course,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+                            start_new_session=True,
+                            **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}))
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -145,6 +158,8 @@ class Result:
     exercise: str
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # adulterações (🚩 no feedback)
+    captures: dict = field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -196,44 +211,171 @@ def _reason(cell) -> str:
     return ""
 
 
+_SANDBOX: list[bool] = []  # o teste de _sandbox_works, feito uma vez por processo
+
+
+def _sandbox_works() -> bool:
+    """Como root: um uid sem privilégios consegue rodar este Python com o nbgrader e o kit?"""
+    if os.geteuid() != 0:
+        return False
+    if not _SANDBOX:
+        try:
+            probe = subprocess.run([sys.executable, "-c", "import nbgrader, kit.exercises"], cwd="/", timeout=120,
+                                   capture_output=True, user=SANDBOX_UID - 1, group=SANDBOX_UID - 1, extra_groups=[],
+                                   env={"PATH": os.environ.get("PATH", ""), "HOME": "/nonexistent"})
+            _SANDBOX.append(probe.returncode == 0)
+        except (OSError, subprocess.SubprocessError):
+            _SANDBOX.append(False)
+        if not _SANDBOX[0]:
+            print(f"Atenção: um usuário sem privilégios não consegue rodar {sys.executable} (ele ou o venv estão numa "
+                  "pasta fechada, como /root). As entregas rodarão como root, cada uma na sua pasta temporária: "
+                  "para isolá-las também por usuário, crie o venv numa pasta que todos leem (ex.: /opt).")
+    return _SANDBOX[0]
+
+
+def _sandbox_uid(index: int) -> int | None:
+    """Como root, cada correção roda com um uid só dela (sem entrada em /etc/passwd); sem root, None."""
+    if not _sandbox_works():
+        return None
+    import pwd
+
+    uid = SANDBOX_UID + index
+    while True:
+        try:
+            pwd.getpwuid(uid)
+            uid += 1000
+        except KeyError:
+            return uid
+
+
+def _sweep(uid: int | None, marker: str) -> None:
+    """Mata o que a entrega deixou rodando (processos destacados): pelo uid dela, ou pela marca no ambiente."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if uid is not None:
+                owner = next(int(line.split()[1]) for line in (proc / "status").read_text().splitlines()
+                             if line.startswith("Uid:"))
+                hit = owner == uid
+            else:
+                hit = marker.encode() in (proc / "environ").read_bytes()
+            if hit and int(proc.name) != os.getpid():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, StopIteration, ValueError):
+            continue
+
+
+def _protected(source_nb) -> dict[str, str]:
+    """Nomes que as células travadas (preparação) definem: as conferências dependem deles."""
+    names: dict[str, str] = {}
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
+            names.update(judge.bindings(cell.source))
+            try:
+                names.update({n.name: n.name for n in ast.parse(cell.source).body
+                              if isinstance(n, (ast.FunctionDef, ast.ClassDef))})
+            except SyntaxError:
+                pass
+    return names
+
+
+def tampering_scan(submitted, source_nb, grade_ids: list[str]) -> tuple[list[str], set[str]]:
+    """(avisos em pt-BR, conferências afetadas) lendo o código das células do aluno, sem executar."""
+    locked = {c.metadata.get("nbgrader", {}).get("grade_id") for c in source_nb.cells
+              if c.metadata.get("nbgrader", {}).get("locked")}
+    order = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(source_nb.cells)}
+    protected, notes, dirty, last = _protected(source_nb), [], False, None
+    for cell in submitted.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        last = gid if gid in order else last
+        if cell.cell_type != "code":
+            continue
+        if gid in locked:  # o nbgrader põe de volta o texto do instrutor
+            continue
+        found = judge.scan(cell.source, protected)
+        if found:
+            start = order.get(last, -1) if dirty is False else min(dirty, order.get(last, -1))
+            dirty = start
+            notes.append(f"adulteração na célula '{gid or cell.get('id') or 'sem id'}': " + "; ".join(found)
+                         + " — as conferências depois dela valem zero; instrutor, confira esta célula")
+    affected = set() if dirty is False else {g for g in grade_ids if order.get(g, 0) > dirty}
+    return notes, affected
+
+
 def grade_one(template: Path, work: Path, student: str, ex: str, notebook: Path | None, timeout: int,
-              grade_cells: list[tuple[str, float]]) -> Result:
+              grade_cells: list[tuple[str, float]], reference: dict | None = None, index: int = 0) -> Result:
+    """Corrige uma entrega numa pasta só dela. `reference` = capturas da solução (None: esta é a solução)."""
     result = Result(student, ex)
     if notebook is None:
         result.checks = [Check(n, 0.0, m, "notebook não entregue") for n, m in grade_cells]
         return result
-    course = work / student / ex
-    shutil.copytree(template / "source" / ex, course / "source" / ex)
+    # lido antes de rodar: depois, a entrega poderia ter mexido no arquivo
+    tamper_notes, affected, seen = [], set(), {}
+    try:
+        if reference is not None:
+            tamper_notes, affected = tampering_scan(nbformat.read(notebook, as_version=4),
+                                                    nbformat.read(template / "source" / ex / f"{ex}.ipynb", as_version=4),
+                                                    [n for n, _ in grade_cells])
+    except Exception:  # noqa: BLE001 — um .ipynb ilegível: o nbgrader vai dizer o porquê, e o lote segue
+        pass
+    course = Path(tempfile.mkdtemp(prefix="c-", dir=work))  # nome imprevisível; só esta entrega e os dados
+    (course / "source" / ex).mkdir(parents=True)  # só os dados: o notebook da solução fica de fora
+    if (template / "source" / ex / "dados").is_dir():
+        shutil.copytree(template / "source" / ex / "dados", course / "source" / ex / "dados")
     shutil.copy2(template / "gradebook.db", course / "gradebook.db")
     (course / "submitted" / student / ex).mkdir(parents=True)
     shutil.copy2(notebook, course / "submitted" / student / ex / f"{ex}.ipynb")
+    for sub in ("home", "tmp"):
+        (course / sub).mkdir()
+    uid, marker = _sandbox_uid(index), f"kit-job-{os.urandom(8).hex()}"
+    if uid is not None:
+        for path in [course, *course.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
+    course.chmod(0o700)
     # O nbgrader zera uma conferência que escreve em stderr: avisos (DeprecationWarning...) não tiram pontos.
-    env = dict(os.environ, KIT_GRADING="1", KIT_HOME=str(course / "kit-home"), LOG_CONSOLE_LEVEL="ERROR",
-               PYTHONWARNINGS="ignore")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "JUPYTER", "IPYTHON"))}
+    env.update(KIT_GRADING="1", KIT_HOME=str(course / "kit-home"), LOG_CONSOLE_LEVEL="ERROR", PYTHONWARNINGS="ignore",
+               HOME=str(course / "home"), TMPDIR=str(course / "tmp"), KIT_GRADING_JOB=marker)
     args = ["autograde", ex, f"--student={student}", "--force",
             f"--ExecutePreprocessor.timeout={timeout}", "--OverwriteCells.add_missing_cells=True"]
     try:
-        run = _nbgrader(args, course, timeout=timeout + 60, env=env)
+        run = _nbgrader(args, course, timeout=timeout + 60, env=env, uid=uid)
         failure = "" if run.returncode == 0 else f"o nbgrader não conseguiu corrigir ({run.stdout.strip()[-300:]})"
     except subprocess.TimeoutExpired:
         failure = f"tempo esgotado: o notebook passou de {timeout + 60} s e foi interrompido"
+    finally:
+        _sweep(uid, marker)
     autograded = course / "autograded" / student / ex / f"{ex}.ipynb"
-    if failure or not autograded.exists():
+    if failure or not autograded.is_file() or autograded.is_symlink():
         result.checks = [Check(n, 0.0, m, failure or "o notebook não pôde ser executado") for n, m in grade_cells]
+        result.flags = tamper_notes
         return result
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {g.name: float(g.score or 0.0) for g in gb.find_submission_notebook(ex, ex, student).grades}
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nbformat.read(autograded, as_version=4).cells}
+    executed = nbformat.read(autograded, as_version=4)
+    result.captures = judge.captures(executed)
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in executed.cells}
     for name, max_score in grade_cells:
         cell = cells.get(name)
         points = scores.get(name, 0.0)
         reason = _reason(cell) if cell is not None else "célula de conferência ausente"
+        if reference is not None:
+            problem, tampered = judge.verdict(reference.get(name, []), result.captures.get(name, []))
+            for item in tampered:
+                seen.setdefault(item, name)
+            if tampered or name in affected:
+                points, reason = 0.0, ("zerada: houve adulteração antes desta conferência (veja o aviso 🚩)"
+                                       + (f"; além disso, {problem}" if problem else ""))
+            elif problem and points > 0:
+                points, reason = 0.0, f"a correção não confirmou a resposta: {problem}"
         result.checks.append(Check(name, points, max_score, reason if points < max_score else ""))
         if cell is not None and cell.source.startswith("# This cell (id:"):
             result.notes.append(f"a célula de conferência '{name}' tinha sido apagada; foi restaurada e corrigida")
-    result.notes += _cell_errors(nbformat.read(autograded, as_version=4), {n for n, _ in grade_cells}, timeout)
+    tamper_notes += [f"adulteração percebida no kernel (a partir de '{first}'): {item}" for item, first in seen.items()]
+    result.flags = list(dict.fromkeys(tamper_notes))
+    result.notes += _cell_errors(executed, {n for n, _ in grade_cells}, timeout)
     return result
 
 
@@ -261,11 +403,24 @@ def _cell_errors(notebook, grade_ids: set[str], timeout: int) -> list[str]:
 
 
 def grade(submissions: Path, output: Path, timeout: int = 120, jobs: int | None = None) -> list[Result]:
-    """Corrige `submissions/<aluno>/<exNN_...>.ipynb`; escreve grades.csv e feedback/<aluno>.md em `output`."""
+    """Corrige `submissions/<aluno>/<exNN_...>.ipynb`; escreve grades.csv e feedback/<aluno>.md em `output`.
+
+    1. copia as entregas para uma pasta privada (o que um aluno escrever depois em `submissions/` não conta);
+    2. roda a solução de cada exercício e guarda as capturas dela (os valores de referência) em memória,
+       numa pasta que some antes de qualquer entrega rodar;
+    3. corrige cada entrega numa pasta só dela (como root, com um uid só dela) e julga as capturas aqui fora;
+    4. só no fim, com tudo o que as entregas deixaram rodando já morto, escreve as notas.
+    """
     students = sorted(p.name for p in Path(submissions).iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     with tempfile.TemporaryDirectory(prefix="kit-correcao-") as tmp:
-        template, work = Path(tmp) / "modelo", Path(tmp) / "trabalho"
+        Path(tmp).chmod(0o711)  # os uids das entregas atravessam, mas não listam
+        template, work, private = Path(tmp) / "modelo", Path(tmp) / "trabalho", Path(tmp) / "entregas"
         ids = build_course(template)
+        template.chmod(0o700)
+        work.mkdir(mode=0o711)
+        work.chmod(0o711)
+        shutil.copytree(submissions, private, ignore=shutil.ignore_patterns(".*", "_*"), symlinks=True)
+        private.chmod(0o700)
         cells = {ex: _grade_cells(template, ex) for ex in ids}
         strays = {student: _stray_notebooks(Path(submissions) / student, ids) for student in students}
         for student, names in strays.items():
@@ -274,10 +429,24 @@ def grade(submissions: Path, output: Path, timeout: int = 120, jobs: int | None 
         tasks = []
         for student in students:
             for ex in ids:
-                path = Path(submissions) / student / f"{ex}.ipynb"
-                tasks.append((student, ex, path if path.is_file() else None))
-        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            results = list(pool.map(lambda t: grade_one(template, work, *t, timeout, cells[t[1]]), tasks))
+                path = private / student / f"{ex}.ipynb"
+                tasks.append((student, ex, path if path.is_file() and not path.is_symlink() else None))
+        wanted = sorted({ex for _, ex, path in tasks if path is not None})
+        workers = jobs or os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # 2. as referências, antes de tudo
+            refs = list(pool.map(lambda t: grade_one(template, work, "referencia", t[1], SOLUTIONS / f"{t[1]}.ipynb",
+                                                     timeout, cells[t[1]], None, t[0]), enumerate(wanted)))
+        reference = {r.exercise: r.captures for r in refs}
+        for r in refs:
+            if r.points < r.max:
+                print(f"Atenção: a solução de {r.exercise} não tirou a nota máxima nesta máquina "
+                      f"({_fmt(r.points)}/{_fmt(r.max)}); confira promtool/prometheus antes de confiar nas notas.")
+        for leftover in work.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # 3. as entregas
+            results = list(pool.map(lambda it: grade_one(template, work, *it[1], timeout, cells[it[1][1]],
+                                                         reference.get(it[1][1], {}), len(wanted) + it[0]),
+                                    enumerate(tasks)))
     write_reports(results, Path(output), strays)
     return results
 
@@ -316,6 +485,7 @@ def write_reports(results: list[Result], output: Path, strays: dict[str, list[st
         lines += [""] if (strays or {}).get(student) else []
         for r in mine:
             lines += [f"## {r.exercise} — {_fmt(r.points)}/{_fmt(r.max)}", ""]
+            lines += [f"- 🚩 {flag}" for flag in r.flags]
             lines += [f"- ⚠ {note}" for note in r.notes]
             for c in r.checks:
                 mark = "✔" if c.points >= c.max else "✘"

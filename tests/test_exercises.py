@@ -15,6 +15,7 @@ import filecmp
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -111,6 +112,94 @@ def _submissions(folder: Path) -> None:
     deleted = copy.deepcopy(sol[ex])  # apaga uma resposta e uma célula de conferência
     deleted.cells = [c for c in deleted.cells if _gid(c) not in ("resposta_endpoints", "conferencia_leitura")]
     nbformat.write(deleted, folder / "apagada" / f"{ex}.ipynb")
+    _tampering(folder, folder.parent, sol[ex], blank[ex])
+
+
+# --- quem tenta ganhar pontos sem o trabalho ----------------------------------------------------
+# Respostas erradas do ex02 (a leitura está certa; o resto passa nas conferências visíveis ou quase):
+WRONG = {
+    "resposta_erros": 'def errors_last_hour(logs):\n'
+                      '    start = logs["time"].max() - pd.Timedelta(hours=2)\n'
+                      '    return int(((logs["level"] == "ERROR") & (logs["time"] >= start)).sum())\n',
+    "resposta_endpoints": 'def requests_per_endpoint(logs):\n    return logs["endpoint"].value_counts()\n\n\n'
+                          'def mean_response_ms(logs):\n    return float(logs["duration_ms"].median())\n',
+    "resposta_clientes": 'def top_customers(logs, n=5):\n'
+                         '    return [int(i) for i in logs["id_cliente"].dropna().astype("int64").unique()[:n]]\n',
+}
+LIAR = "    def __eq__(self, other):\n        return True\n\n    def __ne__(self, other):\n        return False\n\n" \
+       "    __hash__ = object.__hash__\n"
+# (aluno, célula, código posto ANTES da resposta errada daquela célula, o que o feedback deve nomear)
+TRICKS = [
+    ("rebind_check", "resposta_erros", "check = lambda *a, **k: None\npassed = lambda *a, **k: None\n",
+     "redefine `check`"),
+    ("patch_kit", "resposta_erros", "import kit._grading\nimport kit.exercises\n"
+     "kit.exercises.check = lambda *a, **k: None\nkit._grading.record = lambda *a, **k: None\n"
+     "kit.exercises.record = kit._grading.record\nfrom kit.exercises import check, record\n", "kit.exercises.check"),
+    ("int_always_equal", "resposta_erros", "", "define `__eq__`"),
+    ("list_always_equal", "resposta_clientes", "", "define `__eq__`"),
+    ("series_always_equal", "resposta_endpoints", "", "define `__eq__`"),
+    ("patch_builtins", "resposta_erros", "import builtins\nbuiltins.isinstance = lambda *a: True\n"
+     "builtins.all = lambda *a: True\nbuiltins.len = lambda *a: 7\n", "builtins.isinstance"),
+    ("os_exit", "resposta_clientes", "import os\nos._exit(0)\n", "os._exit"),
+    ("sys_exit", "resposta_erros", "import sys\nsys.exit(0)\n", "sys.exit"),
+    ("kernel_kill", "resposta_endpoints", "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n", "os.kill"),
+    ("writes_outside", "resposta_erros", None, "grades.csv"),
+    ("reads_reference", "resposta_erros", None, "'../../../**/ex02_analise_logs.ipynb'"),
+]
+ALWAYS_EQUAL = {  # a resposta errada embrulhada num tipo que diz que é igual a tudo
+    "int_always_equal": ("resposta_erros", "class Sempre(int):\n" + LIAR + "\n\n",
+                         lambda code: code.replace("return int(", "return Sempre(")),
+    "list_always_equal": ("resposta_clientes", "class Sempre(list):\n" + LIAR + "\n\n",
+                          lambda code: code.replace("return [", "return Sempre([").rstrip() + ")\n"),
+    "series_always_equal": ("resposta_endpoints", "class Sempre(pd.Series):\n" + LIAR + "\n\n",
+                            lambda code: code.replace('return logs["endpoint"].value_counts()',
+                                                      'return Sempre(logs["endpoint"].value_counts())')),
+}
+
+
+def _outside_code(base: Path) -> str:
+    """Um processo destacado que, enquanto o lote corre, tenta sobrescrever as notas e a entrega de outro aluno."""
+    loop = (f"import time\nfor _ in range(1500):\n"
+            f"    for path in ({str(base / 'notas' / 'grades.csv')!r}, {str(base / 'entregas' / 'solucao' / 'ex02_analise_logs.ipynb')!r}):\n"
+            f"        try:\n            open(path, 'w').write('hack')\n        except OSError:\n            pass\n"
+            f"    time.sleep(0.2)\n")
+    return (f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {loop!r}], start_new_session=True,\n"
+            "                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n")
+
+
+READS = ("import glob, json\n"
+         "for path in glob.glob('../../../**/ex02_analise_logs.ipynb', recursive=True) + glob.glob('../../../**/*.db'):\n"
+         "    try:\n        text = open(path, encoding='utf-8', errors='ignore').read()\n    except OSError:\n        continue\n"
+         "    if 'BEGIN SOLUTION' in text and path.endswith('.ipynb'):\n"
+         "        for c in json.loads(text)['cells']:\n"
+         "            if 'def ' in ''.join(c['source']):\n"
+         "                exec(''.join(c['source']).replace('### BEGIN SOLUTION', '').replace('### END SOLUTION', ''))\n")
+
+
+def _tampering(folder: Path, base: Path, sol, blank) -> None:
+    answers = {_gid(c): c.source for c in sol.cells}
+    wrong = copy.deepcopy(blank)
+    for cell in wrong.cells:
+        if _gid(cell) == "resposta_leitura":
+            cell.source = answers["resposta_leitura"]
+        cell.source = WRONG.get(_gid(cell), cell.source)
+    (folder / "errado").mkdir(parents=True)
+    nbformat.write(wrong, folder / "errado" / "ex02_analise_logs.ipynb")
+    for student, target, prefix, _ in TRICKS:
+        notebook = copy.deepcopy(wrong)
+        prefix = {"writes_outside": _outside_code(base), "reads_reference": READS}.get(student, prefix)
+        for cell in notebook.cells:
+            if _gid(cell) == target:
+                if student in ALWAYS_EQUAL:
+                    _, cls, wrap = ALWAYS_EQUAL[student]
+                    cell.source = cls + wrap(cell.source)
+                else:
+                    cell.source = prefix + cell.source
+        (folder / student).mkdir()
+        nbformat.write(notebook, folder / student / "ex02_analise_logs.ipynb")
+
+
+STUDENTS = {"solucao", "em_branco", "parcial", "laco", "apagada", "errado", *(t[0] for t in TRICKS)}
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +220,8 @@ def graded(tmp_path_factory):
 @pytest.mark.slow
 def test_every_student_and_exercise_is_graded(graded):
     rows, feedback, _ = graded
-    assert len(rows) == 5 * len(EXERCISES)
-    assert set(feedback) == {"solucao", "em_branco", "parcial", "laco", "apagada"}
+    assert len(rows) == len(STUDENTS) * len(EXERCISES)
+    assert set(feedback) == STUDENTS
 
 
 @pytest.mark.slow
@@ -141,6 +230,7 @@ def test_solutions_score_full_marks(graded):
     for ex in EXERCISES:
         points, maximum = rows[("solucao", ex)]
         assert maximum > 0 and points == maximum, f"{ex}: {points}/{maximum}\n{feedback['solucao']}"
+    assert "🚩" not in feedback["solucao"] + feedback["parcial"] + feedback["errado"], "adulteração onde não houve"
 
 
 @pytest.mark.slow
@@ -246,3 +336,39 @@ def test_check_before_answer_hints_in_portuguese_and_is_still_an_error(tmp_path)
     error = errors[0]
     assert error.ename == "NameError" and "RULE_YAML" in error.evalue
     assert "rode primeiro a célula de resposta acima (a que define RULE_YAML)" in "".join(error.traceback)
+
+
+# --- a tabela de trapaças: nenhuma ganha pontos, e o feedback diz qual foi -------------------------
+@pytest.mark.slow
+def test_wrong_answers_lose_points(graded):
+    rows, feedback, _ = graded
+    points, maximum = rows[("errado", "ex02_analise_logs")]
+    assert 0 < points < maximum - 2, feedback["errado"]  # a base da tabela: errada, mas não zerada
+    assert "a correção não confirmou a resposta" in feedback["errado"]  # passou na visível, caiu na escondida
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student,cell,_code,named", TRICKS, ids=[t[0] for t in TRICKS])
+def test_tampering_scores_no_more_than_the_same_wrong_answers(graded, student, cell, _code, named):
+    rows, feedback, _ = graded
+    honest = rows[("errado", "ex02_analise_logs")][0]
+    assert rows[(student, "ex02_analise_logs")][0] <= honest, feedback[student]
+    assert "🚩 adulteração" in feedback[student] and named in feedback[student], feedback[student]
+
+
+@pytest.mark.slow
+def test_always_equal_objects_are_reported_as_the_wrong_type(graded):
+    _, feedback, _ = graded
+    for student in ALWAYS_EQUAL:
+        assert "Sempre" in feedback[student] and "sem subclasses" in feedback[student], feedback[student]
+
+
+@pytest.mark.slow
+def test_nothing_outside_the_submission_was_changed(graded, tmp_path_factory):
+    """O processo destacado de writes_outside morreu antes das notas: elas e a entrega de outro aluno estão intactas."""
+    rows, _, _ = graded
+    base = Path(str(tmp_path_factory.getbasetemp())) / "correcao0"
+    grades = (base / "notas" / "grades.csv").read_text(encoding="utf-8")
+    time.sleep(1.5)  # se ainda estivesse vivo, já teria escrito de novo
+    assert (base / "notas" / "grades.csv").read_text(encoding="utf-8") == grades and "hack" not in grades
+    assert rows[("solucao", "ex02_analise_logs")][0] == rows[("solucao", "ex02_analise_logs")][1]

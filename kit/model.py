@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from kit import data, metrics
 from kit.config import settings
+from kit.errors import ErroDoKit
 from kit.logger import get_logger
 
 F2 = make_scorer(fbeta_score, beta=2)
@@ -41,7 +42,7 @@ threadpool_limits(1, user_api="openmp")
 _VERSION_RE = re.compile(r"modelo_v(\d+)\.json$")
 
 
-class ModeloAusente(FileNotFoundError):
+class ModeloAusente(ErroDoKit, FileNotFoundError):
     """Não há modelo treinado (ou o arquivo está corrompido)."""
 
 

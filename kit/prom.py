@@ -15,13 +15,14 @@ import time
 import httpx
 
 from kit.config import settings
+from kit.errors import ErroDoKit
 
 
-class PrometheusIndisponivel(RuntimeError):
+class PrometheusIndisponivel(ErroDoKit, RuntimeError):
     """O Prometheus não respondeu (não está rodando, ou está em outro endereço)."""
 
 
-class ConsultaInvalida(ValueError):
+class ConsultaInvalida(ErroDoKit, ValueError):
     """O Prometheus recusou a expressão PromQL."""
 
 

@@ -25,11 +25,12 @@ from pathlib import Path
 import httpx
 
 from kit.config import settings
+from kit.errors import ErroDoKit
 
 INSTALL_HINT = "sudo apt-get install prometheus (Debian/Ubuntu) ou baixe em https://prometheus.io/download/"
 
 
-class FerramentaAusente(RuntimeError):
+class FerramentaAusente(ErroDoKit, RuntimeError):
     """promtool/prometheus não estão instalados na máquina de correção."""
 
 

@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from kit.config import settings
+from kit.errors import ErroDoKit
 from kit.logger import flush as flush_logs
 
 
@@ -28,7 +29,9 @@ from kit.logger import flush as flush_logs
 MAX_REQUEST_HEAD = 256 * 1024
 
 
-class PortaEmUso(RuntimeError):
+class PortaEmUso(ErroDoKit, RuntimeError):
+    exit_code = 2  # na linha de comando: escolha outra --port
+
     """A porta pedida já está ocupada por outro processo."""
 
 

@@ -47,7 +47,7 @@ class Service:
 
     def __init__(self, models_dir: Path | None = None, predictions_path: Path | None = None):
         self.models_dir = models_dir
-        self.predictions_path = Path(predictions_path or settings.outputs_dir / "predicoes.csv")
+        self.predictions_path = Path(predictions_path or settings.predictions_path)
         self.model = None
         self.meta: dict | None = None
         self.predictions: dict[int, tuple[float, str]] = {}

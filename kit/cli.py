@@ -45,7 +45,7 @@ def cmd_predict(args) -> int:
     from kit import model
 
     result = model.predict_batch(args.lote)
-    print(f"{len(result)} predições gravadas em {settings.outputs_dir / 'predicoes.csv'}")
+    print(f"{len(result)} predições gravadas em {settings.predictions_path}")
     print(result["nivel"].value_counts().to_string())
     return 0
 
@@ -83,15 +83,11 @@ def cmd_drift(args) -> int:
 
 def cmd_prepare(args) -> int:
     """Dados, modelo e predições — só o que faltar (usado pelo `make lab`)."""
-    from kit import data, model
+    from kit import course
 
-    data.ensure_data()
-    if not model.list_versions():
-        model.train()
-    if not (settings.outputs_dir / "predicoes.csv").exists():
-        model.predict_batch("novos_1")
-    print(f"Pronto: dados em {settings.data_dir / 'raw'}, modelo v{model.list_versions()[-1]}, "
-          f"predições em {settings.outputs_dir / 'predicoes.csv'}.")
+    meta = course.prepare()
+    print(f"Pronto: dados em {settings.data_dir / 'raw'}, modelo {meta['version']}, "
+          f"predições em {settings.predictions_path}.")
     return 0
 
 

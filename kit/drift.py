@@ -16,9 +16,10 @@ from scipy.stats import ks_2samp
 
 from kit import _psi_file, data, metrics
 from kit._psi_file import publish_saved  # noqa: F401 — quem importava daqui continua achando
+from kit.config import settings
 from kit.logger import get_logger
 
-PSI_MODERATE, PSI_SIGNIFICANT = 0.1, 0.2
+PSI_MODERATE, PSI_SIGNIFICANT = 0.1, settings.psi_alert_threshold
 _EPS = 1e-4
 
 

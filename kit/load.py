@@ -92,7 +92,7 @@ def summary(results: list[LoadResult]) -> pd.DataFrame:
 
 def known_ids() -> list[int]:
     """Os ids de clientes do lote previsto (o mesmo arquivo que a API carrega)."""
-    path = settings.outputs_dir / "predicoes.csv"
+    path = settings.predictions_path
     try:
         ids = pd.read_csv(path, usecols=["id_cliente"])["id_cliente"]
     except (OSError, ValueError) as exc:

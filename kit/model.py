@@ -170,7 +170,7 @@ def predict_batch(batch: str = "novos_1", output: Path | None = None, models_dir
     model, meta = load(models_dir=models_dir)
     log.info(f"Prevendo lote {batch} com o modelo {meta['version']}")
     result = predict_frame(model, data.load(batch))
-    output = Path(output or settings.outputs_dir / "predicoes.csv")
+    output = Path(output or settings.predictions_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False, lineterminator="\n")
     counts = metrics.publish_batch(result["risco"], settings.risk_high, settings.risk_medium)

@@ -85,7 +85,8 @@ class RecordedPrometheus:
         try:
             return call(*args, base=self.url, **kwargs)
         except prom.ConsultaInvalida as exc:
-            raise ValueError(f"O Prometheus recusou a consulta: {str(exc).removeprefix('PromQL inválida: ')}") from None
+            reason = str(exc).removeprefix("PromQL inválida: ")
+            raise ValueError(f"O Prometheus recusou a consulta: {reason}") from None
         except prom.PrometheusIndisponivel as exc:
             if exc.__cause__ is not None:  # não respondeu (caiu): não é culpa da consulta
                 raise

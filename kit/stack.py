@@ -34,8 +34,7 @@ from kit.errors import ErroDoKit
 MONITORING = settings.root / "monitoring"
 STATE_FILE = settings.home / ".run" / "stack.json"
 # Modo rápido (testes e demonstrações): coleta e avaliação a cada 1 s, `for` curtos.
-FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "for": "5s",
-        "group_wait": "1s", "group_interval": "2s"}
+FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "for": "5s", "group_wait": "1s", "group_interval": "2s"}
 
 
 class ErroDaStack(ErroDoKit, RuntimeError):
@@ -153,10 +152,6 @@ def _read_state() -> dict:
         return json.loads(STATE_FILE.read_text())
     except (OSError, ValueError):
         return {}
-
-
-def _ready(url: str, path: str = "/-/ready") -> bool:
-    return _process.http_ok(url + path, client=prom.http)
 
 
 # --- subir / descer ---------------------------------------------------------------------------
@@ -373,18 +368,17 @@ def down(quiet: bool = False) -> None:
 
 def status(quiet: bool = False) -> list[dict]:
     """Tabela do que roda onde (e imprime, a menos que quiet=True)."""
-    state = _read_state()
-    mode = state.get("mode") or ("binder" if settings.on_binder else "nenhum registrado")
     from kit import alerts
 
+    mode = _read_state().get("mode") or ("binder" if settings.on_binder else "nenhum registrado")
+    up_now = lambda url: _process.http_ok(url, client=prom.http)  # noqa: E731
     rows = [
-        {"componente": "API (notebook)", "endereco": settings.api_url,
-         "no_ar": _ready(settings.api_url, "/health")},
+        {"componente": "API (notebook)", "endereco": settings.api_url, "no_ar": up_now(f"{settings.api_url}/health")},
         {"componente": "Prometheus", "endereco": settings.prometheus_url, "no_ar": prom.available()},
         {"componente": "Alertmanager", "endereco": settings.alertmanager_url,
-         "no_ar": _ready(settings.alertmanager_url)},
+         "no_ar": up_now(f"{settings.alertmanager_url}/-/ready")},
         {"componente": "Grafana", "endereco": settings.grafana_url,
-         "no_ar": _ready(settings.grafana_url, "/api/health")},
+         "no_ar": up_now(f"{settings.grafana_url}/api/health")},
         {"componente": "Receptor de alertas", "endereco": alerts.receiver_url() or "(parado neste processo)",
          "no_ar": alerts.receiver_url() is not None},
     ]

@@ -32,7 +32,8 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
 
 O encanamento fica nos módulos com `_` (como no Loguru): `_process` (portas e processos),
 `_fastlog` (velocidade do log por requisição), `_api_errors` (erros da API em pt-BR, limite
-do corpo), `_psi_file` (o PSI gravado que a API publica), `_cli_args` (argparse em pt-BR).
+do corpo), `_psi_file` (o PSI gravado que a API publica), `_cli_args` (argparse em pt-BR),
+`_grafana_look` (números e cores como o Grafana, para as prévias de kit.dashboards).
 Eles podem mudar sem aviso; os notebooks não os importam.
 """
 __version__ = "0.1.0"

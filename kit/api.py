@@ -37,9 +37,18 @@ __all__ = ["create_app", "router", "Service", "Faults", "Cliente", "Falhas", "MA
 
 @dataclass
 class Faults:
-    """Falhas injetadas (desligadas por padrão). Mude em tempo de execução."""
+    """Falhas injetadas (desligadas por padrão). Mude em tempo de execução: `app.state.faults.error_rate = 0.2`.
+
+    No JSON de /admin/falhas os mesmos campos se chamam `latencia_s` e `taxa_erro` (o modelo `Falhas`).
+    """
     latency_s: float = 0.0
     error_rate: float = 0.0
+
+    def as_body(self) -> dict:
+        return {"latencia_s": self.latency_s, "taxa_erro": self.error_rate}
+
+    def update(self, body: "Falhas") -> None:
+        self.latency_s, self.error_rate = body.latencia_s, body.taxa_erro
 
 
 class Service:
@@ -254,16 +263,15 @@ async def model_info(request: Request):
 
 @router.get("/admin/falhas")
 async def get_faults(request: Request):
-    faults = request.app.state.faults
-    return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
+    return request.app.state.faults.as_body()
 
 
 @router.post("/admin/falhas", responses=_errors(400, 413, 422))
 async def set_faults(falhas: Falhas, request: Request):
     faults, service = request.app.state.faults, request.app.state.service
-    faults.latency_s, faults.error_rate = falhas.latencia_s, falhas.taxa_erro
-    service.log.warning("Injeção de falhas alterada", latencia_s=falhas.latencia_s, taxa_erro=falhas.taxa_erro)
-    return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
+    faults.update(falhas)
+    service.log.warning("Injeção de falhas alterada", **faults.as_body())
+    return faults.as_body()
 
 
 @router.post("/admin/recarregar")

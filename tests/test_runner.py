@@ -1,7 +1,11 @@
-"""kit.runner: a API numa thread do kernel — sobe uma vez por porta, para e libera a porta."""
+"""kit.runner: a API numa thread do kernel — sobe uma vez por porta, para e libera a porta.
+
+(Os dois testes do runner que estavam em test_api.py vieram para cá.)
+"""
 from __future__ import annotations
 
 import socket
+import time
 
 import httpx
 import pytest
@@ -34,8 +38,10 @@ def test_a_port_taken_by_another_program_is_a_kit_error_with_the_fix(trained):
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        with pytest.raises(runner.PortaEmUso) as caught:
+        started = time.perf_counter()
+        with pytest.raises(runner.PortaEmUso, match=f"porta {port} já está em uso") as caught:
             runner.start(port=port)
+        assert time.perf_counter() - started < 2  # recusa na hora, sem esperar a API "subir"
     assert isinstance(caught.value, ErroDoKit) and isinstance(caught.value, RuntimeError)
     assert caught.value.exit_code == 2
     assert f"runner.start(port={port + 1})" in str(caught.value)

@@ -7,13 +7,13 @@ e a memória do processo (RSS) antes, depois e no pico.
 """
 from __future__ import annotations
 
-import json
 import os
 import resource
-import socket
 import sys
 import tempfile
 from pathlib import Path
+
+from _report import save  # bench/_report.py (os scripts rodam como `python bench/<nome>.py`)
 
 os.environ.setdefault("KIT_HOME", tempfile.mkdtemp(prefix="kit-bench-"))
 os.environ.setdefault("LOG_CONSOLE_LEVEL", "WARNING")
@@ -22,6 +22,7 @@ import httpx  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from kit import course, load, runner  # noqa: E402
+from kit._process import free_port  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -42,10 +43,7 @@ def requests_by_status(url: str) -> dict[str, float]:
 
 def main() -> int:
     course.prepare()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    api = runner.start(port=port)
+    api = runner.start(port=free_port())
     before_rss = rss_mb()
     before = requests_by_status(api.url)
     result = load.run(url=api.url, requests=5000, workers=50, progress=False)
@@ -68,10 +66,7 @@ def main() -> int:
         "erros_conexao": result.errors,
         "rss_antes_mb": round(before_rss, 1), "rss_depois_mb": round(after_rss, 1), "rss_pico_mb": round(peak_rss, 1),
     }
-    print(json.dumps(report, indent=2, ensure_ascii=False))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "heavy.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    save("heavy", report)
     return 0 if report["nada_perdido"] and report["erros_5xx"] == 0 else 1
 
 

@@ -12,18 +12,18 @@ senão um cliente httpx em threads (a razão continua válida, a vazão absoluta
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
+
+from _report import save  # bench/_report.py (os scripts rodam como `python bench/<nome>.py`)
+from kit._process import free_port
 
 os.environ.setdefault("KIT_HOME", tempfile.mkdtemp(prefix="kit-bench-"))
 os.environ.setdefault("LOG_CONSOLE_LEVEL", "WARNING")
@@ -33,12 +33,6 @@ import httpx  # noqa: E402
 from kit import model, runner  # noqa: E402
 from kit.api import create_app  # noqa: E402
 from kit.config import settings  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 WRK_LUA = """
@@ -119,10 +113,7 @@ def main() -> int:
         "razao_mediana": round(statistics.median(ratios), 3),
         "meta": 0.8,
     }
-    print(json.dumps(report, indent=2, ensure_ascii=False))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "instrumentation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    save("instrumentation", report)
     return 0
 
 

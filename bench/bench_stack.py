@@ -7,19 +7,13 @@
 """
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from _report import save  # bench/_report.py (os scripts rodam como `python bench/<nome>.py`)
+from kit._process import free_port
 
 
 os.environ.setdefault("KIT_HOME", tempfile.mkdtemp(prefix="kit-bench-"))
@@ -55,10 +49,7 @@ def main() -> int:
     report = {"api_no_ar_ate_primeira_amostra_s": round(first_sample, 1) if first_sample else None,
               "api_parada_ate_alerta_no_receptor_s": round(alert, 1) if alert else None,
               "intervalos": "scrape 10s, avaliação 15s, ApiDown for 1m, group_wait 10s"}
-    print(json.dumps(report, indent=2, ensure_ascii=False))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "stack.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    save("stack", report)
     return 0
 
 

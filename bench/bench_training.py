@@ -9,12 +9,12 @@ Meta: o nosso ≥ 10× mais rápido com F2 no máximo 0,02 abaixo.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import time
-from pathlib import Path
+
+from _report import save  # bench/_report.py (os scripts rodam como `python bench/<nome>.py`)
 
 os.environ.setdefault("KIT_HOME", tempfile.mkdtemp(prefix="kit-bench-"))
 
@@ -68,10 +68,7 @@ def main() -> int:
               "diferenca_f2_novos_1": round(ours["f2_novos_1"] - original["f2_novos_1"], 4),
               "diferenca_f2_teste": round(ours["f2_teste"] - original["f2_teste"], 4),
               "meta": "aceleracao >= 10 e diferenca_f2 >= -0.02"}
-    print(json.dumps(report, indent=2, ensure_ascii=False))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "training.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    save("training", report)
     return 0
 
 

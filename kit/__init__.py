@@ -1,2 +1,43 @@
-"""Kit do curso Monitoramento MLOps."""
+"""Kit do curso Monitoramento MLOps.
+
+A face pública: o que um notebook, um exercício ou um aluno importa. Cada módulo abre com um
+exemplo de uso (leia o docstring dele: `help(kit.runner)`).
+
+    o projeto de churn
+        kit.data        — os dados sintéticos: load("treino" | "novos_1" | "novos_2")
+        kit.model       — train, evaluate, retrain, predict_batch, load, risk_level
+        kit.api         — create_app (as rotas estão em kit.api.router)
+        kit.runner      — start / stop: a API numa thread do notebook; port_is_free
+    o que a aula ensina a observar
+        kit.logger      — setup, get_logger, read_json_logs, log_path, flush (Loguru)
+        kit.metrics     — o contrato (CONTRACT) e counter / gauge / histogram / summary / info
+        kit.prom        — query, query_range, value, targets, alerts, rules (PromQL pela API HTTP)
+        kit.drift       — check, psi, psi_table (PSI por feature)
+        kit.load        — run, run_scenarios, summary (teste de carga)
+        kit.export      — export (relatório de métricas em CSV e JSON)
+        kit.dashboards  — preview, panel_queries (prévia dos painéis sem Grafana)
+        kit.alerts      — start_receiver, table, wait_for (o receptor de alertas do Alertmanager)
+    a aula e o ambiente
+        kit.course      — check_environment, start, finish
+        kit.stack       — up, down, status (Prometheus, Alertmanager, Grafana)
+        kit.doctor      — run ("por que meu painel está vazio?")
+        kit.config      — settings (a única leitura do .env)
+        kit.errors      — ErroDoKit, a base de todo erro do kit (mensagens em pt-BR)
+    exercícios
+        kit.exercises   — check, passed, not_checked, data_path (as conferências)
+        kit.promlab     — recorded, check_rules, test_rules, alert_fires (Prometheus com dados gravados)
+    linha de comando e Binder
+        kit.cli         — python -m kit <comando>
+        kit.binder      — python -m kit.binder prometheus | grafana (jupyter-server-proxy)
+
+O encanamento fica nos módulos com `_` (como no Loguru): `_process` (portas e processos),
+`_fastlog` (velocidade do log por requisição), `_api_errors` (erros da API em pt-BR, limite
+do corpo), `_psi_file` (o PSI gravado que a API publica), `_cli_args` (argparse em pt-BR),
+`_grafana_look` (números e cores como o Grafana, para as prévias de kit.dashboards).
+Eles podem mudar sem aviso; os notebooks não os importam.
+"""
 __version__ = "0.1.0"
+
+PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
+                  "dashboards", "alerts", "course", "stack", "doctor", "config", "errors", "exercises", "promlab",
+                  "cli", "binder")

@@ -13,37 +13,42 @@ estruturada (request_id, endpoint, status, duração) em logs/api.json.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import Depends, FastAPI, HTTPException, Path as PathParam, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Request
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kit import drift, metrics, model as churn_model
+from kit import _psi_file, metrics, model as churn_model
+from kit._api_errors import MAX_BODY_BYTES, BodyLimit, errors as _errors, install_handlers, request_id as _request_id
 from kit.config import settings
 from kit.logger import get_logger, request_line_logger
 
 HOW_TO_FIX = "Rode: python -m kit train && python -m kit predict"
 MAX_ID = 99_999_999_999  # ids reais têm 8 dígitos; acima disto é certamente erro de digitação
-MAX_BODY_BYTES = 1_000_000  # um cliente em JSON tem ~300 bytes; corpos maiores são recusados com 413
+__all__ = ["create_app", "router", "Service", "Faults", "Cliente", "Falhas", "MAX_BODY_BYTES", "MAX_ID"]
 
 
 @dataclass
 class Faults:
-    """Falhas injetadas (desligadas por padrão). Mude em tempo de execução."""
+    """Falhas injetadas (desligadas por padrão). Mude em tempo de execução: `app.state.faults.error_rate = 0.2`.
+
+    No JSON de /admin/falhas os mesmos campos se chamam `latencia_s` e `taxa_erro` (o modelo `Falhas`).
+    """
     latency_s: float = 0.0
     error_rate: float = 0.0
+
+    def as_body(self) -> dict:
+        return {"latencia_s": self.latency_s, "taxa_erro": self.error_rate}
+
+    def update(self, body: "Falhas") -> None:
+        self.latency_s, self.error_rate = body.latencia_s, body.taxa_erro
 
 
 class Service:
@@ -51,7 +56,7 @@ class Service:
 
     def __init__(self, models_dir: Path | None = None, predictions_path: Path | None = None):
         self.models_dir = models_dir
-        self.predictions_path = Path(predictions_path or settings.outputs_dir / "predicoes.csv")
+        self.predictions_path = Path(predictions_path or settings.predictions_path)
         self.model = None
         self.meta: dict | None = None
         self.predictions: dict[int, tuple[float, str]] = {}
@@ -85,7 +90,7 @@ class Service:
             self.predictions = {}
             self.problems.append(f"Predições em lote indisponíveis ({type(exc).__name__}): {HOW_TO_FIX}")
         metrics.api_predictions_loaded.set(len(self.predictions))
-        drift.publish_saved()  # o PSI da última verificação (python -m kit drift grava em outputs/drift.json)
+        _psi_file.publish_saved()  # o PSI da última verificação (python -m kit drift grava em outputs/drift.json)
         if self.problems:
             self.log.warning("API em modo degradado: " + " | ".join(self.problems))
         else:
@@ -128,118 +133,6 @@ class Falhas(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     latencia_s: Float = Field(default=0.0, ge=0, le=30)
     taxa_erro: Float = Field(default=0.0, ge=0, le=1)
-
-
-class CampoInvalido(BaseModel):
-    campo: str
-    problema: str
-
-
-class ErroResposta(BaseModel):
-    """O corpo de todo erro da API — é o que o OpenAPI documenta em cada status de erro."""
-    erro: str = Field(description="Código curto: entrada_invalida, nao_encontrado, indisponivel, ...")
-    mensagem: str = Field(description="O que aconteceu e como resolver, em português")
-    request_id: str = Field(description="O mesmo id da linha desta requisição em logs/api.json")
-    campos: list[CampoInvalido] | None = Field(default=None, description="Só no 422: cada campo e o problema")
-
-
-_ERROR_DOCS = {400: "Corpo ilegível (não é JSON em UTF-8)", 404: "Cliente não encontrado no lote",
-               413: f"Corpo maior que {MAX_BODY_BYTES // 1000} KB", 422: "Entrada inválida (veja `campos`)",
-               500: "Erro interno (procure o request_id em logs/api.json)", 503: "Modelo ou predições não carregados"}
-
-
-def _errors(*statuses: int) -> dict:
-    """`responses=` de uma rota: os status de erro que ela devolve, todos com o corpo ErroResposta."""
-    return {status: {"model": ErroResposta, "description": _ERROR_DOCS[status]} for status in statuses}
-
-
-_PT = {
-    "missing": "campo obrigatório ausente",
-    "extra_forbidden": "campo não esperado",
-    "int_parsing": "deve ser um número inteiro",
-    "int_from_float": "deve ser um número inteiro (sem casas decimais)",
-    "int_type": "deve ser um número inteiro",
-    "float_parsing": "deve ser um número",
-    "float_type": "deve ser um número",
-    "finite_number": "deve ser um número finito (NaN/Infinity não valem)",
-    "greater_than": "deve ser maior que {gt}",
-    "greater_than_equal": "deve ser maior ou igual a {ge}",
-    "less_than": "deve ser menor que {lt}",
-    "less_than_equal": "deve ser menor ou igual a {le}",
-    "literal_error": "deve ser um destes valores: {expected}",
-    "json_invalid": "JSON malformado",
-    "model_attributes_type": "o corpo deve ser um objeto JSON",
-    "dict_type": "o corpo deve ser um objeto JSON",
-    "string_type": "deve ser um texto",
-    "int_parsing_size": "número grande demais",
-    "json_number": "deve ser um número (sem aspas; true/false não valem)",
-}
-
-
-def _field_errors(errors) -> list[dict]:
-    out = []
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
-        if err.get("type") == "json_invalid":
-            loc = []
-        template = _PT.get(err.get("type"), "valor inválido")
-        try:
-            problem = template.format(**(err.get("ctx") or {})).replace(" or ", " ou ")
-        except (KeyError, IndexError):
-            problem = template
-        out.append({"campo": ".".join(loc) or "corpo", "problema": problem})
-    return out
-
-
-_ID_PREFIX = uuid.uuid4().hex[:6]  # um por processo; depois só um contador (uuid4 por requisição custa)
-_id_counter = itertools.count(1)
-
-
-def _request_id(request: Request) -> str:
-    """O id desta requisição (único neste processo); o mesmo no log e no corpo de erro."""
-    state = request.scope.setdefault("state", {})
-    rid = state.get("request_id")
-    if rid is None:
-        rid = state["request_id"] = f"{_ID_PREFIX}-{next(_id_counter):06x}"
-    return rid
-
-
-def _error(status: int, code: str, message: str, request: Request, **extra) -> JSONResponse:
-    body = {"erro": code, "mensagem": message, "request_id": _request_id(request), **extra}
-    return JSONResponse(status_code=status, content=body)
-
-
-BODY_TOO_LARGE = (f"Corpo da requisição grande demais (limite: {MAX_BODY_BYTES // 1000} KB). "
-                  "Envie um cliente por requisição em POST /predict.")
-
-
-class _BodyLimit:
-    """Recusa corpos maiores que MAX_BODY_BYTES com 413 (em pt-BR), sem guardá-los na memória.
-
-    Sem isto o uvicorn aceitaria corpos de qualquer tamanho. Com Content-Length, responde
-    antes de ler; sem ele (envio em pedaços), conta os bytes à medida que chegam.
-    """
-
-    def __init__(self, app, limit: int = MAX_BODY_BYTES):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            return await _error(413, "corpo_grande_demais", BODY_TOO_LARGE, Request(scope))(scope, receive, send)
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise HTTPException(413, BODY_TOO_LARGE)  # vira o JSON de erro no on_http_error
-            return message
-
-        await self.app(scope, limited_receive, send)
 
 
 class _InstrumentedMiddleware(PrometheusInstrumentatorMiddleware):
@@ -300,111 +193,106 @@ def _make_request_logger():
     return _log_request
 
 
+async def inject_faults(request: Request) -> None:
+    """Dependência das rotas de negócio: a latência e os 500 pedidos em /admin/falhas."""
+    faults = request.app.state.faults
+    if faults.latency_s > 0:
+        await asyncio.sleep(faults.latency_s)
+    if faults.error_rate > 0 and request.app.state.rng.random() < faults.error_rate:
+        raise HTTPException(500, "Falha injetada de propósito (/admin/falhas). Desligue com taxa_erro=0.")
+
+
+# --- as rotas (cada app criado por create_app tem o seu Service e as suas Faults em app.state) -------
+router = APIRouter()
+
+
+@router.get("/")
+async def root():
+    return {"servico": "api-churn", "mensagem": "API de risco de churn. Documentação em /docs.",
+            "rotas": ["/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics"]}
+
+
+@router.get("/health")
+async def health(request: Request):
+    service = request.app.state.service
+    body = {"status": service.status, "modelo": (service.meta or {}).get("version"),
+            "predicoes_carregadas": len(service.predictions)}
+    if service.problems:
+        body.update(problemas=service.problems, como_resolver=HOW_TO_FIX)
+    return body
+
+
+@router.get("/churn/{id_cliente}", dependencies=[Depends(inject_faults)], responses=_errors(404, 422, 500, 503))
+async def churn(request: Request,
+                id_cliente: int = PathParam(gt=0, le=MAX_ID, description="Id do cliente (8 dígitos)")):
+    request.state.id_cliente = id_cliente
+    service = request.app.state.service
+    if not service.predictions:
+        raise HTTPException(503, f"Predições em lote não carregadas. {HOW_TO_FIX}")
+    found = service.predictions.get(id_cliente)
+    if found is None:
+        metrics.model_cache_misses_total.inc()
+        raise HTTPException(404, f"Cliente {id_cliente} não está no lote de predições carregado. "
+                                 "Confira o id ou pontue o cliente com POST /predict.")
+    metrics.model_cache_hits_total.inc()
+    risco, nivel = found
+    metrics.model_predictions_total.labels(level=nivel).inc()
+    return {"id_cliente": id_cliente, "risco": risco, "nivel": nivel}
+
+
+@router.post("/predict", dependencies=[Depends(inject_faults)], responses=_errors(400, 413, 422, 500, 503))
+def predict(cliente: Cliente, request: Request):
+    service = request.app.state.service
+    if service.model is None:
+        raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
+    request.state.id_cliente = cliente.id_cliente
+    row = pd.DataFrame([cliente.model_dump()]).assign(id_cliente=cliente.id_cliente or 0)
+    result = churn_model.predict_frame(service.model, row).iloc[0]
+    metrics.model_predictions_total.labels(level=result["nivel"]).inc()
+    return {"id_cliente": cliente.id_cliente, "risco": float(result["risco"]), "nivel": result["nivel"],
+            "versao_modelo": service.meta["version"]}
+
+
+@router.get("/model", responses=_errors(503))
+async def model_info(request: Request):
+    service = request.app.state.service
+    if service.meta is None:
+        raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
+    return service.meta
+
+
+@router.get("/admin/falhas")
+async def get_faults(request: Request):
+    return request.app.state.faults.as_body()
+
+
+@router.post("/admin/falhas", responses=_errors(400, 413, 422))
+async def set_faults(falhas: Falhas, request: Request):
+    faults, service = request.app.state.faults, request.app.state.service
+    faults.update(falhas)
+    service.log.warning("Injeção de falhas alterada", **faults.as_body())
+    return faults.as_body()
+
+
+@router.post("/admin/recarregar")
+def reload(request: Request):
+    service = request.app.state.service
+    service.reload()
+    return {"status": service.status, "modelo": (service.meta or {}).get("version"),
+            "predicoes_carregadas": len(service.predictions)}
+
+
 def create_app(models_dir: Path | None = None, predictions_path: Path | None = None,
                instrument: bool = True) -> FastAPI:
     """Cria a API. `instrument=False` existe só para medir o custo da instrumentação."""
-    service = Service(models_dir, predictions_path)
-    faults = Faults()
-    rng = random.Random(settings.seed)
     app = FastAPI(title="API de Churn — Monitoramento MLOps", version="1.0",
                   description="Risco de churn por cliente, instrumentada com Prometheus e Loguru.")
-    app.state.service = service
-    app.state.faults = faults
-
-    async def inject_faults(request: Request) -> None:
-        if faults.latency_s > 0:
-            await asyncio.sleep(faults.latency_s)
-        if faults.error_rate > 0 and rng.random() < faults.error_rate:
-            raise HTTPException(500, "Falha injetada de propósito (/admin/falhas). Desligue com taxa_erro=0.")
-
-    @app.exception_handler(RequestValidationError)
-    async def on_validation_error(request: Request, exc: RequestValidationError):
-        fields = _field_errors(exc.errors())
-        names = ", ".join(f"{f['campo']}: {f['problema']}" for f in fields)
-        return _error(422, "entrada_invalida", f"Entrada inválida — {names}.", request, campos=fields)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def on_http_error(request: Request, exc: StarletteHTTPException):
-        code = {400: "entrada_invalida", 404: "nao_encontrado", 413: "corpo_grande_demais", 503: "indisponivel",
-                500: "erro_interno"}.get(exc.status_code, "erro")
-        detail = exc.detail if isinstance(exc.detail, str) else "Erro."
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = "Rota não encontrada. Veja as rotas em GET / ou na documentação em /docs."
-        elif exc.status_code == 400 and detail == "There was an error parsing the body":  # UTF-8 inválido etc.
-            detail = ("Não consegui ler o corpo da requisição: envie um objeto JSON em UTF-8 "
-                      "(Content-Type: application/json).")
-        elif exc.status_code == 405:
-            detail = "Método não permitido nesta rota. Veja GET / ou /docs."
-        return _error(exc.status_code, code, detail, request)
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception):
-        service.log.bind(request_id=_request_id(request)).opt(exception=exc).error("Erro inesperado na API")
-        return _error(500, "erro_interno", "Erro interno. Procure o request_id em logs/api.json.", request)
-
-    @app.get("/")
-    async def root():
-        return {"servico": "api-churn", "mensagem": "API de risco de churn. Documentação em /docs.",
-                "rotas": ["/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics"]}
-
-    @app.get("/health")
-    async def health():
-        body = {"status": service.status, "modelo": (service.meta or {}).get("version"),
-                "predicoes_carregadas": len(service.predictions)}
-        if service.problems:
-            body.update(problemas=service.problems, como_resolver=HOW_TO_FIX)
-        return body
-
-    @app.get("/churn/{id_cliente}", dependencies=[Depends(inject_faults)], responses=_errors(404, 422, 500, 503))
-    async def churn(request: Request,
-                    id_cliente: int = PathParam(gt=0, le=MAX_ID, description="Id do cliente (8 dígitos)")):
-        request.state.id_cliente = id_cliente
-        if not service.predictions:
-            raise HTTPException(503, f"Predições em lote não carregadas. {HOW_TO_FIX}")
-        found = service.predictions.get(id_cliente)
-        if found is None:
-            metrics.model_cache_misses_total.inc()
-            raise HTTPException(404, f"Cliente {id_cliente} não está no lote de predições carregado. "
-                                     "Confira o id ou pontue o cliente com POST /predict.")
-        metrics.model_cache_hits_total.inc()
-        risco, nivel = found
-        metrics.model_predictions_total.labels(level=nivel).inc()
-        return {"id_cliente": id_cliente, "risco": risco, "nivel": nivel}
-
-    @app.post("/predict", dependencies=[Depends(inject_faults)], responses=_errors(400, 413, 422, 500, 503))
-    def predict(cliente: Cliente, request: Request):
-        if service.model is None:
-            raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
-        request.state.id_cliente = cliente.id_cliente
-        row = pd.DataFrame([cliente.model_dump()]).assign(id_cliente=cliente.id_cliente or 0)
-        result = churn_model.predict_frame(service.model, row).iloc[0]
-        metrics.model_predictions_total.labels(level=result["nivel"]).inc()
-        return {"id_cliente": cliente.id_cliente, "risco": float(result["risco"]), "nivel": result["nivel"],
-                "versao_modelo": service.meta["version"]}
-
-    @app.get("/model", responses=_errors(503))
-    async def model_info():
-        if service.meta is None:
-            raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
-        return service.meta
-
-    @app.get("/admin/falhas")
-    async def get_faults():
-        return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
-
-    @app.post("/admin/falhas", responses=_errors(400, 413, 422))
-    async def set_faults(falhas: Falhas):
-        faults.latency_s, faults.error_rate = falhas.latencia_s, falhas.taxa_erro
-        service.log.warning("Injeção de falhas alterada", latencia_s=falhas.latencia_s, taxa_erro=falhas.taxa_erro)
-        return {"latencia_s": faults.latency_s, "taxa_erro": faults.error_rate}
-
-    @app.post("/admin/recarregar")
-    def reload():
-        service.reload()
-        return {"status": service.status, "modelo": (service.meta or {}).get("version"),
-                "predicoes_carregadas": len(service.predictions)}
-
-    app.add_middleware(_BodyLimit)  # antes do instrumentator: os 413 também são medidos e registrados
+    app.state.service = Service(models_dir, predictions_path)
+    app.state.faults = Faults()
+    app.state.rng = random.Random(settings.seed)
+    install_handlers(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimit)  # antes do instrumentator: os 413 também são medidos e registrados
     if instrument:
         app.add_middleware(_InstrumentedMiddleware, should_group_status_codes=False, should_group_untemplated=True,
                            instrumentations=[_record_metrics, _make_request_logger()])

@@ -21,11 +21,15 @@ import os
 import secrets
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from kit import prom
+from kit import _process, prom
 from kit.config import settings
+
+# O que `stack status` e `doctor` dizem a quem está no Binder.
+EXPLANATION = (
+    "estamos no Binder: Prometheus e Grafana abrem pelo Launcher do JupyterLab (sobem sob demanda, "
+    "atrás do login da sessão); não há Docker, e a sessão é efêmera (baixe o que quiser guardar)")
 
 
 def app_url(port: int, base_url: str, app: str) -> str:
@@ -98,8 +102,7 @@ def serve_prometheus(port: int, base_url: str) -> int:
         # Subido por `stack.up()` num notebook: o proxy já o alcança. Fico de sentinela; quando ele
         # parar, saio com erro e o jupyter-server-proxy me reinicia — e aí eu subo o meu.
         print(f"Prometheus já no ar em {url} (subido pelo kit); o proxy usa esse.", flush=True)
-        while prom.available(url, timeout=5):
-            time.sleep(2)
+        _process.wait_until(lambda: not prom.available(url, timeout=5), timeout=None, interval=2)
         return 1
     command = prometheus_command(port, base_url, Path(tempfile.mkdtemp(prefix="kit-binder-prometheus-")))
     os.execv(command[0], command)

@@ -12,10 +12,11 @@
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
+from kit import _cli_args as arg
 from kit.config import settings
+from kit.errors import ErroDoKit
 
 BATCH_CHOICES = ("novos_1", "novos_2")
 
@@ -44,7 +45,7 @@ def cmd_predict(args) -> int:
     from kit import model
 
     result = model.predict_batch(args.lote)
-    print(f"{len(result)} predições gravadas em {settings.outputs_dir / 'predicoes.csv'}")
+    print(f"{len(result)} predições gravadas em {settings.predictions_path}")
     print(result["nivel"].value_counts().to_string())
     return 0
 
@@ -82,15 +83,11 @@ def cmd_drift(args) -> int:
 
 def cmd_prepare(args) -> int:
     """Dados, modelo e predições — só o que faltar (usado pelo `make lab`)."""
-    from kit import data, model
+    from kit import course
 
-    data.ensure_data()
-    if not model.list_versions():
-        model.train()
-    if not (settings.outputs_dir / "predicoes.csv").exists():
-        model.predict_batch("novos_1")
-    print(f"Pronto: dados em {settings.data_dir / 'raw'}, modelo v{model.list_versions()[-1]}, "
-          f"predições em {settings.outputs_dir / 'predicoes.csv'}.")
+    meta = course.prepare()
+    print(f"Pronto: dados em {settings.data_dir / 'raw'}, modelo {meta['version']}, "
+          f"predições em {settings.predictions_path}.")
     return 0
 
 
@@ -101,9 +98,8 @@ def cmd_serve(args) -> int:
     from kit.api import create_app
 
     if not runner.port_is_free(args.host, args.port):
-        print(f"A porta {args.port} já está em uso. Pare o outro processo ou use --port {args.port + 1}.",
-              file=sys.stderr)
-        return 2
+        raise runner.PortaEmUso(f"A porta {args.port} já está em uso. Pare o outro processo ou use "
+                                f"--port {args.port + 1}.")
     app = create_app()
     print(f"API no ar em http://{args.host}:{args.port} (documentação em /docs). Ctrl+C para parar.")
     if args.host == "0.0.0.0":
@@ -118,11 +114,7 @@ def cmd_stack(args) -> int:
     from kit import stack
 
     if args.acao == "up":
-        try:
-            state = stack.up(mode=args.modo, fast=args.rapido, receiver=False)
-        except RuntimeError as exc:
-            print(f"Erro: {exc}", file=sys.stderr)
-            return 1
+        state = stack.up(mode=args.modo, fast=args.rapido, receiver=False)
         if state["mode"] != "none":
             print("O receptor de alertas roda dentro do notebook: `from kit import alerts; "
                   "alerts.start_receiver()`.")
@@ -144,14 +136,10 @@ def cmd_load(args) -> int:
     from kit import load
 
     kwargs = dict(url=args.url, unknown_share=args.desconhecidos)
-    try:
-        if args.cenario is None and args.requests is None and args.workers is None:
-            results = load.run_scenarios(pause_s=args.pausa, **kwargs)
-        else:
-            results = [load.run(cenario=args.cenario, requests=args.requests, workers=args.workers, **kwargs)]
-    except (load.ApiIndisponivel, ValueError) as exc:  # API fora do ar, ou --requests 0 etc.
-        print(f"Erro: {exc}", file=sys.stderr)
-        return 1
+    if args.cenario is None and args.requests is None and args.workers is None:
+        results = load.run_scenarios(pause_s=args.pausa, **kwargs)
+    else:
+        results = [load.run(cenario=args.cenario, requests=args.requests, workers=args.workers, **kwargs)]
     print(f"\nResultado do teste de carga em {results[0].url} (latências medidas no cliente, em ms):")
     print(load.summary(results).to_string(index=False))
     if any(r.errors for r in results):
@@ -162,18 +150,14 @@ def cmd_load(args) -> int:
 def cmd_export(args) -> int:
     from kit import export
 
-    try:
-        report = export.export(output_dir=args.saida, minutes=args.minutos)
-    except export.MetricasIndisponiveis as exc:
-        print(f"Erro: {exc}", file=sys.stderr)
-        return 1
+    report = export.export(output_dir=args.saida, minutes=args.minutos)
     print(f"Fonte: {report.source} — {report.message}")
     print(f"{len(report.frame)} linhas gravadas em {report.csv_path} e {report.json_path}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m kit", description="Kit do curso Monitoramento MLOps.")
+def build_parser() -> arg.Parser:
+    parser = arg.Parser(prog="python -m kit", description="Kit do curso Monitoramento MLOps.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="comando")
     sub.add_parser("train", help="treina uma nova versão do modelo").set_defaults(func=cmd_train)
     p = sub.add_parser("predict", help="prevê um lote e grava outputs/predicoes.csv")
@@ -195,31 +179,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stack)
     sub.add_parser("doctor", help="diagnostica por que um painel está vazio").set_defaults(func=cmd_doctor)
     p = sub.add_parser("serve", help="sobe a API (foreground)")
-    p.add_argument("--host", default=settings.api_host)
-    p.add_argument("--port", type=int, default=settings.api_port)
+    p.add_argument("--host", type=arg.host, default=settings.api_host,
+                   help="127.0.0.1 (padrão: só esta máquina) ou 0.0.0.0 (Prometheus em Docker)")
+    p.add_argument("--port", type=arg.port, default=settings.api_port, help="porta, de 1024 a 65535")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("load", help="teste de carga em GET /churn/{id_cliente}")
-    p.add_argument("--url", default=None, help=f"endereço da API (padrão: {settings.api_url})")
+    p.add_argument("--url", type=arg.url, default=None, help=f"endereço da API (padrão: {settings.api_url})")
     p.add_argument("--cenario", choices=("leve", "media", "pesada"), default=None,
                    help="leve=50/5, media=200/10, pesada=500/20 (requisições/workers); sem ele, os três")
-    p.add_argument("--requests", type=int, default=None, help="número de requisições (sobrescreve o cenário)")
-    p.add_argument("--workers", type=int, default=None, help="requisições em paralelo (sobrescreve o cenário)")
-    p.add_argument("--desconhecidos", type=float, default=0.1, help="fração de ids fora do lote (404)")
-    p.add_argument("--pausa", type=float, default=2.0, help="segundos entre cenários")
+    p.add_argument("--requisicoes", "--requests", dest="requests", type=arg.positive_int, default=None,
+                   help="número de requisições (sobrescreve o cenário; --requests é o nome antigo)")
+    p.add_argument("--workers", type=arg.positive_int, default=None,
+                   help="requisições em paralelo (sobrescreve o cenário)")
+    p.add_argument("--desconhecidos", type=arg.fraction, default=0.1, help="fração de ids fora do lote (404)")
+    p.add_argument("--pausa", type=arg.seconds, default=2.0, help="segundos entre cenários")
     p.set_defaults(func=cmd_load)
     p = sub.add_parser("export", help="relatório de métricas em CSV e JSON")
     p.add_argument("--saida", default=None, help=f"pasta de saída (padrão: {settings.outputs_dir})")
-    p.add_argument("--minutos", type=float, default=15, help="janela das séries do Prometheus")
+    p.add_argument("--minutos", type=arg.minutes, default=15, help="janela das séries do Prometheus")
     p.set_defaults(func=cmd_export)
     return parser
 
 
+_OS_ERRORS = {"EACCES": "sem permissão para", "EPERM": "sem permissão para", "ENOENT": "não existe",
+              "EROFS": "sistema de arquivos somente leitura em", "ENOSPC": "disco cheio ao gravar",
+              "ENOTDIR": "não é uma pasta:", "EISDIR": "é uma pasta, não um arquivo:"}
+
+
+def _os_error(exc: OSError) -> str:
+    import errno
+
+    what = _OS_ERRORS.get(errno.errorcode.get(exc.errno or 0, ""), "não consegui usar")
+    return f"{what} {exc.filename or 'o arquivo'}. Confira o caminho e as permissões (ou escolha outra pasta)."
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Roda um comando. Todo erro do kit (`ErroDoKit`) vira uma linha em pt-BR, sem traceback."""
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
-    except FileNotFoundError as exc:  # inclui ModeloAusente
+    except ErroDoKit as exc:  # entrada inválida (código 2), modelo ausente, API/Prometheus fora do ar (1)...
         print(f"Erro: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # pasta sem permissão, disco cheio...
+        print(f"Erro: {_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -103,13 +103,21 @@ class Settings:
     seed: int = field(default_factory=lambda: int(_get("KIT_SEED", "42")))
     risk_medium: float = field(default_factory=lambda: float(_get("RISK_MEDIUM", "0.5")))
     risk_high: float = field(default_factory=lambda: float(_get("RISK_HIGH", "0.7")))
+    # Limiares dos alertas ModelF2Low e DataDrift: os mesmos números estão em
+    # monitoring/prometheus/alert_rules.yml (tests/test_config.py falha se divergirem).
     f2_alert_threshold: float = 0.7
+    psi_alert_threshold: float = 0.2
     # Correção oficial dos exercícios (make grade): ferramenta ausente vira erro, nunca "pulei"
     grading: bool = field(default_factory=lambda: _get("KIT_GRADING", "") == "1")
 
     def ensure_dirs(self) -> None:
         for folder in (self.data_dir, self.models_dir, self.logs_dir, self.outputs_dir):
             folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def predictions_path(self) -> Path:
+        """O lote de predições que a API serve (`python -m kit predict` grava aqui)."""
+        return self.outputs_dir / "predicoes.csv"
 
     @property
     def api_url(self) -> str:

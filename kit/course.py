@@ -69,7 +69,7 @@ def prepare() -> dict:
     data.ensure_data()
     if not model.list_versions():
         model.train()
-    if not (settings.outputs_dir / "predicoes.csv").exists():
+    if not settings.predictions_path.exists():
         model.predict_batch("novos_1")
     return model.load(publish=False)[1]
 

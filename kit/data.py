@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from kit.config import settings
+from kit.errors import EntradaInvalida
 
 FEATURES_NUM = ["idade", "anos_cliente", "saldo_conta", "numero_produtos", "salario_estimado", "escore_credito"]
 FEATURES_CAT = ["pais", "genero", "cartao_credito"]
@@ -120,5 +121,5 @@ def ensure_data() -> dict[str, Path]:
 def load(batch: str = "treino") -> pd.DataFrame:
     """Lê um lote: 'treino', 'novos_1' ou 'novos_2'."""
     if batch not in BATCHES:
-        raise ValueError(f"Lote desconhecido: {batch!r}. Use um de: {', '.join(BATCHES)}.")
+        raise EntradaInvalida(f"Lote desconhecido: {batch!r}. Use um de: {', '.join(BATCHES)}.")
     return pd.read_csv(ensure_data()[batch])

@@ -64,9 +64,9 @@ def check_binder(on_binder: bool) -> list[dict]:
     """No Binder: onde ficam Prometheus e Grafana e o que não existe lá."""
     if not on_binder:
         return []
-    from kit.stack import BINDER_EXPLANATION
+    from kit.binder import EXPLANATION
 
-    return [_finding("Binder", None, BINDER_EXPLANATION,
+    return [_finding("Binder", None, EXPLANATION,
                      "Launcher (+) → Prometheus ou Grafana; no notebook, `course.start()` sobe a API e o "
                      "Prometheus. Para guardar seu trabalho, baixe os notebooks (File → Download).")]
 

@@ -10,18 +10,16 @@ se o risco médio muda muito, algo mudou nos clientes ou no modelo.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
-from kit import data, metrics
+from kit import _psi_file, data, metrics
+from kit._psi_file import publish_saved  # noqa: F401 — quem importava daqui continua achando
 from kit.config import settings
 from kit.logger import get_logger
 
-PSI_MODERATE, PSI_SIGNIFICANT = 0.1, 0.2
+PSI_MODERATE, PSI_SIGNIFICANT = 0.1, settings.psi_alert_threshold
 _EPS = 1e-4
 
 
@@ -73,20 +71,7 @@ def score_shift(model, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
             "ks_pvalor": float(ks.pvalue)}
 
 
-def saved_path() -> Path:
-    return settings.outputs_dir / "drift.json"
-
-
-def publish_saved() -> dict:
-    """Publica o último PSI gravado por `check()` (a API chama isto ao (re)carregar)."""
-    try:
-        saved = json.loads(saved_path().read_text(encoding="utf-8"))
-        values = {str(f): float(v) for f, v in saved["psi"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}  # nenhuma verificação ainda (ou arquivo corrompido): nada a publicar
-    for feature, value in values.items():
-        metrics.data_drift_psi.labels(feature=feature).set(value)
-    return values
+saved_path = _psi_file.path
 
 
 def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
@@ -101,9 +86,7 @@ def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
     if publish:
         for feature, value in zip(table["feature"], table["psi"]):
             metrics.data_drift_psi.labels(feature=feature).set(value)
-        saved_path().parent.mkdir(parents=True, exist_ok=True)
-        saved_path().write_text(json.dumps({"lote": batch, "psi": dict(zip(table["feature"], table["psi"]))},
-                                           ensure_ascii=False, indent=2), encoding="utf-8")
+        _psi_file.save(batch, dict(zip(table["feature"], table["psi"])))
     result = {"lote": batch, "psi": table}
     if model is not None:
         result["score"] = score_shift(model, reference, current)

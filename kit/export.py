@@ -33,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kit import prom
 from kit.config import settings
+from kit.errors import ErroDoKit
 from kit.metrics import CONTRACT
 
 # Janela do rate(): fixa aqui (no Grafana seria $__rate_interval). Cobre vários scrapes
@@ -67,7 +68,7 @@ CSV_NAME, JSON_NAME = "relatorio_metricas.csv", "relatorio_metricas.json"
 _FAMILIES = {name.removesuffix("_total") for name in CONTRACT}
 
 
-class MetricasIndisponiveis(RuntimeError):
+class MetricasIndisponiveis(ErroDoKit, RuntimeError):
     """Nem o Prometheus nem o /metrics da API responderam."""
 
 

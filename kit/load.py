@@ -34,6 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kit.config import settings
+from kit.errors import EntradaInvalida, ErroDoKit
 
 # Os três cenários do planejamento: (requisições, workers em paralelo).
 SCENARIOS = {"leve": (50, 5), "media": (200, 10), "pesada": (500, 20)}
@@ -43,11 +44,11 @@ COLUMNS = ["cenario", "requisicoes", "workers", "duracao_s", "req_s", "status_20
            "status_5xx", "outros_status", "erros_conexao", "p50_ms", "p95_ms", "p99_ms"]
 
 
-class ApiIndisponivel(ConnectionError):
+class ApiIndisponivel(ErroDoKit, ConnectionError):
     """A API não respondeu antes de começar o teste de carga."""
 
 
-class PredicoesAusentes(FileNotFoundError):
+class PredicoesAusentes(ErroDoKit, FileNotFoundError):
     """Não há `outputs/predicoes.csv` de onde tirar ids de clientes conhecidos."""
 
 
@@ -91,7 +92,7 @@ def summary(results: list[LoadResult]) -> pd.DataFrame:
 
 def known_ids() -> list[int]:
     """Os ids de clientes do lote previsto (o mesmo arquivo que a API carrega)."""
-    path = settings.outputs_dir / "predicoes.csv"
+    path = settings.predictions_path
     try:
         ids = pd.read_csv(path, usecols=["id_cliente"])["id_cliente"]
     except (OSError, ValueError) as exc:
@@ -108,9 +109,9 @@ def draw_ids(n: int, known: list[int], unknown_share: float = 0.1, seed: int | N
     Mesma semente → mesma lista. Devolve (ids, quantos_desconhecidos).
     """
     if not 0 <= unknown_share <= 1:
-        raise ValueError(f"unknown_share deve estar entre 0 e 1 (recebi {unknown_share}).")
+        raise EntradaInvalida(f"unknown_share deve estar entre 0 e 1 (recebi {unknown_share}).")
     if not known and unknown_share < 1:
-        raise ValueError("Não há ids conhecidos para sortear: o lote de predições está vazio.")
+        raise EntradaInvalida("Não há ids conhecidos para sortear: o lote de predições está vazio.")
     rng = random.Random(settings.seed if seed is None else seed)
     n_unknown = round(n * unknown_share)
     ids = rng.choices(known, k=n - n_unknown) if n > n_unknown else []
@@ -149,12 +150,12 @@ def run(url: str | None = None, cenario: str | None = None, requests: int | None
     """
     url = (url or settings.api_url).rstrip("/")
     if cenario is not None and cenario not in SCENARIOS:
-        raise ValueError(f"Cenário desconhecido: {cenario!r}. Use um de {list(SCENARIOS)}.")
+        raise EntradaInvalida(f"Cenário desconhecido: {cenario!r}. Use um de {list(SCENARIOS)}.")
     base_n, base_w = SCENARIOS[cenario or "leve"]
     n = int(base_n if requests is None else requests)
     w = int(base_w if workers is None else workers)
     if n < 1 or w < 1:
-        raise ValueError(f"requests e workers devem ser pelo menos 1 (recebi {n} e {w}).")
+        raise EntradaInvalida(f"requests e workers devem ser pelo menos 1 (recebi {n} e {w}).")
     name = cenario or ("leve" if requests is None and workers is None else "personalizado")
 
     check_api(url)  # falha cedo e claro, em vez de n timeouts

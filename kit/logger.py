@@ -17,20 +17,16 @@ Nunca registre dados pessoais: o id do cliente é o único identificador permiti
 """
 from __future__ import annotations
 
-import atexit
 import json
 import logging
-import re
 import sys
 import tempfile
-import threading
-import time
 import traceback
-from datetime import datetime
 from pathlib import Path
 
 from loguru import logger
 
+from kit._fastlog import ENCODE, SizeRotation, flush, request_line_logger as _request_line_logger
 from kit.config import settings
 
 COMPONENTS = ("api", "training", "prediction", "retraining", "evaluation", "drift", "stack", "load", "notebook")
@@ -38,13 +34,11 @@ _sinks: dict[str, list[int]] = {}
 _console_id: int | None = None
 _paths: dict[str, Path] = {}
 _STD_FIELDS = ("component", "_json")
-# Um codificador reaproveitado: json.dumps(..., opções) criaria um JSONEncoder novo a cada linha.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def _json_format(record) -> str:
     """Uma linha JSON compacta por evento (campos do `bind`/kwargs viram chaves)."""
-    if record["extra"].get("kind") == "request":  # já chega pronta (request_line_logger)
+    if record["extra"].get("kind") == "request":  # já chega pronta, em lote (kit/_fastlog.py)
         return "{message}"
     payload = {
         "time": record["time"].isoformat(timespec="milliseconds"),
@@ -61,7 +55,7 @@ def _json_format(record) -> str:
     if record["exception"] is not None:
         exc = record["exception"]
         payload["exception"] = "".join(traceback.format_exception(exc.type, exc.value, exc.traceback))
-    record["extra"]["_json"] = _ENCODE(payload)
+    record["extra"]["_json"] = ENCODE(payload)
     return "{extra[_json]}\n"
 
 
@@ -72,35 +66,6 @@ _TEXT_FORMAT = ("{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[component
 def _console_format(record) -> str:
     comp = record["extra"].get("component", "-")
     return "<green>{time:HH:mm:ss}</green> | <level>{level: <8}</level> | " + comp + " | <level>{message}</level>\n{exception}"
-
-
-class SizeRotation:
-    """Rotação por tamanho que conta os caracteres escritos.
-
-    Faz o mesmo que `rotation="10 MB"` do Loguru, mas sem perguntar ao arquivo o
-    tamanho a cada linha (`file.tell()` num arquivo de texto é caro e aparecia
-    no perfil da API com ~5% do tempo de cada requisição).
-    """
-
-    _UNITS = {"b": 1, "kb": 1_000, "mb": 1_000_000, "gb": 1_000_000_000}
-
-    def __init__(self, size: str | int):
-        if isinstance(size, int):
-            self.limit = size
-        else:
-            match = re.fullmatch(r"\s*([\d.]+)\s*([kmg]?b)\s*", size.lower())
-            if not match:
-                raise ValueError(f"Tamanho de rotação inválido: {size!r} (use, por exemplo, '10 MB').")
-            self.limit = int(float(match.group(1)) * self._UNITS[match.group(2)])
-        self._file = None
-        self._size = 0
-
-    def __call__(self, message, file) -> bool:
-        if file is not self._file:  # arquivo novo (início ou depois de rotacionar)
-            self._file = file
-            self._size = file.seek(0, 2)
-        self._size += len(message)
-        return self._size > self.limit
 
 
 class InterceptHandler(logging.Handler):
@@ -184,85 +149,12 @@ def get_logger(component: str = "notebook"):
     return logger.bind(component=component)
 
 
-class RequestLines:
-    """Escreve eventos muito frequentes (uma linha JSON por requisição) em lotes.
-
-    Cada requisição vira exatamente uma linha JSON em `logs/<componente>.json`,
-    mas o Loguru é chamado uma vez por lote (até `max_lines` linhas, ou a cada
-    `max_delay` segundos), com a mensagem já pronta e crua (`opt(raw=True)`):
-    chamar o Loguru a cada requisição custava ~20% da vazão da API. O preço é um
-    atraso de até `max_delay` segundos para a linha aparecer no arquivo — use
-    `flush()` (ou `kit.logger.flush()`) quando precisar dela já.
-    """
-
-    def __init__(self, component: str, max_lines: int = 200, max_delay: float = 0.2):
-        self.component, self.max_lines = component, max_lines
-        self._raw = get_logger(component).bind(kind="request").opt(raw=True)
-        self._min_level = logger.level(settings.log_level).no
-        self._tz = datetime.now().astimezone().tzinfo
-        self._lines: list[dict] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        threading.Thread(target=self._flush_periodically, args=(max_delay,), daemon=True,
-                         name=f"log-{component}").start()
-
-    def write(self, level: str, message: str, **fields) -> None:
-        if (_LEVEL_NO.get(level) or _level_no(level)) < self._min_level:
-            return
-        fields.update(time=time.time(), level=level, message=message)  # o JSON é montado no lote
-        with self._lock:
-            self._lines.append(fields)
-            if len(self._lines) < self.max_lines:
-                return
-            batch, self._lines = self._lines, []
-        self._emit(batch)
-
-    def flush(self) -> None:
-        with self._lock:
-            batch, self._lines = self._lines, []
-        self._emit(batch)
-
-    def _emit(self, batch: list[dict]) -> None:
-        if not batch:
-            return
-        lines = []
-        for fields in batch:
-            stamp = datetime.fromtimestamp(fields.pop("time"), self._tz).isoformat(timespec="milliseconds")
-            lines.append(_ENCODE({"time": stamp, "level": fields.pop("level"), "component": self.component,
-                                  "kind": "request", "message": fields.pop("message"), **fields}))
-        self._raw.log("INFO", "\n".join(lines) + "\n")
-
-    def _flush_periodically(self, delay: float) -> None:
-        while not self._wake.wait(delay):
-            self.flush()
-
-
-_LEVEL_NO: dict[str, int] = {}
-
-
-def _level_no(name: str) -> int:
-    _LEVEL_NO[name] = logger.level(name).no
-    return _LEVEL_NO[name]
-
-
-_request_writers: dict[str, RequestLines] = {}
-
-
 def request_line_logger(component: str = "api"):
-    """A função `write(level, message, **campos)` do componente (uma por processo)."""
-    writer = _request_writers.get(component)
-    if writer is None:
-        writer = _request_writers[component] = RequestLines(component)
-    return writer.write
+    """Escreve uma linha JSON por requisição em logs/<componente>.json, em lotes (veja kit/_fastlog.py)."""
+    return _request_line_logger(component, get_logger)
 
 
-def flush() -> None:
-    """Grava já as linhas por requisição que ainda estão no lote."""
-    for writer in _request_writers.values():
-        writer.flush()
-
-
-atexit.register(flush)
+__all__ = ["setup", "get_logger", "request_line_logger", "flush", "log_path", "read_json_logs", "COMPONENTS"]
 
 
 def log_path(component: str, kind: str = "json") -> Path:

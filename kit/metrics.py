@@ -126,25 +126,27 @@ model_version_info = info("model_version_info", "Versão do modelo servido.")
 # --- Drift ----------------------------------------------------------------------
 data_drift_psi = gauge("data_drift_psi", "PSI de cada feature: lote novo vs treino.", ("feature",))
 
-CONTRACT = {
-    "api_requests_total": ("counter", ("method", "endpoint", "status_code")),
-    "api_request_duration_seconds": ("histogram", ("method", "endpoint")),
-    "api_errors_total": ("counter", ("method", "endpoint", "status_code")),
-    "api_active_requests": ("gauge", ()),
-    "api_predictions_loaded": ("gauge", ()),
-    "model_predictions_total": ("counter", ("level",)),
-    "model_cache_hits_total": ("counter", ()),
-    "model_cache_misses_total": ("counter", ()),
-    "churn_predictions_high_risk": ("gauge", ()),
-    "churn_predictions_by_level": ("gauge", ("level",)),
-    "churn_prediction_score_avg": ("gauge", ()),
-    "model_training_duration_seconds": ("gauge", ()),
-    "model_f2_score": ("gauge", ()),
-    "model_auc_score": ("gauge", ()),
-    "model_training_samples": ("gauge", ()),
-    "model_version_info": ("info", ("version", "trained_at")),
-    "data_drift_psi": ("gauge", ("feature",)),
-}
+# As labels do Info: as chaves do dicionário que publish_model() publica.
+MODEL_VERSION_KEYS = ("version", "trained_at")
+
+
+def _contract(*collectors) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """{nome exposto: (tipo, labels)} lido dos próprios objetos (o cliente acrescenta _total e _info)."""
+    out = {}
+    for metric in collectors:
+        suffix = {"counter": "_total", "info": "_info"}.get(metric._type, "")
+        labels = MODEL_VERSION_KEYS if metric is model_version_info else tuple(metric._labelnames)
+        out[metric._name + suffix] = (metric._type, labels)
+    return out
+
+
+CONTRACT = _contract(
+    api_requests_total, api_request_duration_seconds, api_errors_total, api_active_requests,
+    api_predictions_loaded, model_predictions_total, model_cache_hits_total, model_cache_misses_total,
+    churn_predictions_high_risk, churn_predictions_by_level, churn_prediction_score_avg,
+    model_training_duration_seconds, model_f2_score, model_auc_score, model_training_samples, model_version_info,
+    data_drift_psi,
+)
 
 
 def init_series() -> None:
@@ -167,7 +169,7 @@ def publish_model(meta: dict) -> None:
     current = (meta.get("avaliacoes") or [None])[-1] or meta
     model_f2_score.set(current.get("f2", 0.0))
     model_auc_score.set(current.get("auc", 0.0))
-    model_version_info.info({"version": str(meta.get("version", "")), "trained_at": str(meta.get("trained_at", ""))})
+    model_version_info.info({key: str(meta.get(key, "")) for key in MODEL_VERSION_KEYS})
 
 
 def publish_batch(risks, high: float, medium: float) -> dict:

@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from kit import data, metrics
 from kit.config import settings
+from kit.errors import ErroDoKit
 from kit.logger import get_logger
 
 F2 = make_scorer(fbeta_score, beta=2)
@@ -41,7 +42,7 @@ threadpool_limits(1, user_api="openmp")
 _VERSION_RE = re.compile(r"modelo_v(\d+)\.json$")
 
 
-class ModeloAusente(FileNotFoundError):
+class ModeloAusente(ErroDoKit, FileNotFoundError):
     """Não há modelo treinado (ou o arquivo está corrompido)."""
 
 
@@ -169,7 +170,7 @@ def predict_batch(batch: str = "novos_1", output: Path | None = None, models_dir
     model, meta = load(models_dir=models_dir)
     log.info(f"Prevendo lote {batch} com o modelo {meta['version']}")
     result = predict_frame(model, data.load(batch))
-    output = Path(output or settings.outputs_dir / "predicoes.csv")
+    output = Path(output or settings.predictions_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False, lineterminator="\n")
     counts = metrics.publish_batch(result["risco"], settings.risk_high, settings.risk_medium)

@@ -15,13 +15,14 @@ import time
 import httpx
 
 from kit.config import settings
+from kit.errors import ErroDoKit
 
 
-class PrometheusIndisponivel(RuntimeError):
+class PrometheusIndisponivel(ErroDoKit, RuntimeError):
     """O Prometheus não respondeu (não está rodando, ou está em outro endereço)."""
 
 
-class ConsultaInvalida(ValueError):
+class ConsultaInvalida(ErroDoKit, ValueError):
     """O Prometheus recusou a expressão PromQL."""
 
 
@@ -59,9 +60,10 @@ def available(base: str | None = None, timeout: float = 2.0) -> bool:
         return False
 
 
-def query(expr: str, base: str | None = None, timeout: float = 10.0) -> list[dict]:
-    """Consulta instantânea: [{'metric': {...labels}, 'value': float}, ...]."""
-    data = _get("/api/v1/query", {"query": expr}, base, timeout)
+def query(expr: str, base: str | None = None, timeout: float = 10.0, at: float | None = None) -> list[dict]:
+    """Consulta instantânea (agora, ou no instante `at` em segundos): [{'metric': {...labels}, 'value': float}]."""
+    params = {"query": expr} if at is None else {"query": expr, "time": at}
+    data = _get("/api/v1/query", params, base, timeout)
     if data["resultType"] == "scalar":
         return [{"metric": {}, "value": float(data["result"][1])}]
     return [{"metric": r["metric"], "value": float(r["value"][1])} for r in data["result"]]
@@ -74,14 +76,22 @@ def value(expr: str, base: str | None = None) -> float | None:
 
 
 def query_range(expr: str, minutes: float = 15, step: float | None = None, base: str | None = None,
-                end: float | None = None) -> list[dict]:
-    """Série temporal: [{'metric': {...}, 'times': [...], 'values': [...]}, ...]."""
+                end: float | None = None, start: float | None = None) -> list[dict]:
+    """Série temporal dos últimos `minutes` até `end` (ou de `start` a `end`): [{'metric', 'times', 'values'}]."""
     end = end or time.time()
-    start = end - minutes * 60
+    if start is None:
+        start = end - minutes * 60
+    else:
+        minutes = (end - start) / 60
     step = step or max(1.0, minutes * 60 / 240)
     data = _get("/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step}, base, 30)
     return [{"metric": r["metric"], "times": [float(t) for t, _ in r["values"]],
              "values": [float(v) for _, v in r["values"]]} for r in data["result"]]
+
+
+def label_values(label: str, match: str, base: str | None = None) -> list[str]:
+    """Os valores de `label` nas séries que casam com `match`."""
+    return _get(f"/api/v1/label/{label}/values", {"match[]": match}, base, 10)
 
 
 def targets(base: str | None = None) -> list[dict]:

@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
+from kit import _process, prom
 from kit.config import settings
+from kit.errors import ErroDoKit
 
 INSTALL_HINT = "sudo apt-get install prometheus (Debian/Ubuntu) ou baixe em https://prometheus.io/download/"
 
 
-class FerramentaAusente(RuntimeError):
+class FerramentaAusente(ErroDoKit, RuntimeError):
     """promtool/prometheus não estão instalados na máquina de correção."""
 
 
@@ -58,12 +56,6 @@ def test_rules(path: Path | str) -> tuple[bool, str] | None:
     return None if promtool is None else _run([promtool, "test", "rules", str(path)])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RecordedPrometheus:
     """Um Prometheus nativo servindo só as séries gravadas de um arquivo OpenMetrics."""
 
@@ -75,57 +67,43 @@ class RecordedPrometheus:
             raise RuntimeError(f"Não consegui importar {openmetrics.name} no Prometheus: {out[-500:]}")
         config = self.folder / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 15s\n", encoding="utf-8")
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        self.process = subprocess.Popen(
+        self.url = f"http://127.0.0.1:{_process.free_port()}"
+        self.process = _process.launch(
             [tool("prometheus") or "prometheus", f"--config.file={config}",
              f"--storage.tsdb.path={self.folder / 'tsdb'}", "--storage.tsdb.retention.time=100y",
-             f"--web.listen-address={self.url.removeprefix('http://')}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_ready()
+             f"--web.listen-address={self.url.removeprefix('http://')}"])
+        try:
+            _process.wait_ready("O Prometheus com os dados gravados", f"{self.url}/-/ready", proc=self.process,
+                                timeout=30, interval=0.1)
+        except _process.ProcessoNaoSubiu:
+            self.stop()
+            raise RuntimeError("O Prometheus com os dados gravados não subiu. Confira com `prometheus --version`.")
 
-    def _wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("O Prometheus com os dados gravados não subiu. Confira com `prometheus --version`.")
-
-    def _get(self, path: str, params: dict):
-        response = httpx.get(f"{self.url}{path}", params=params, timeout=30)
-        body = response.json()
-        if body.get("status") != "success":
-            raise ValueError(f"O Prometheus recusou a consulta: {body.get('error', response.text[:200])}")
-        return body["data"]
+    def _refused_is_value_error(self, call, *args, **kwargs):
+        """As consultas vão pelo `kit.prom`; uma consulta recusada continua sendo ValueError (as conferências
+        dos exercícios contam com isso), como antes — inclusive os erros de execução (HTTP 422)."""
+        try:
+            return call(*args, base=self.url, **kwargs)
+        except prom.ConsultaInvalida as exc:
+            reason = str(exc).removeprefix("PromQL inválida: ")
+            raise ValueError(f"O Prometheus recusou a consulta: {reason}") from None
+        except prom.PrometheusIndisponivel as exc:
+            if exc.__cause__ is not None:  # não respondeu (caiu): não é culpa da consulta
+                raise
+            raise ValueError(f"O Prometheus recusou a consulta: {str(exc).split(': ', 1)[-1]}") from None
 
     def query(self, expr: str, at: float) -> list[dict]:
         """Consulta instantânea no instante `at` (epoch em segundos): [{'metric': {...}, 'value': float}]."""
-        data = self._get("/api/v1/query", {"query": expr, "time": at})
-        if data["resultType"] == "scalar":
-            return [{"metric": {}, "value": float(data["result"][1])}]
-        return [{"metric": r["metric"], "value": float(r["value"][1])} for r in data["result"]]
+        return self._refused_is_value_error(prom.query, expr, timeout=30, at=at)
 
     def query_range(self, expr: str, start: float, end: float, step: float = 60) -> list[dict]:
-        data = self._get("/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step})
-        return [{"metric": r["metric"], "times": [float(t) for t, _ in r["values"]],
-                 "values": [float(v) for _, v in r["values"]]} for r in data["result"]]
+        return self._refused_is_value_error(prom.query_range, expr, step=step, start=start, end=end)
 
     def label_values(self, label: str, match: str) -> list[str]:
-        return self._get(f"/api/v1/label/{label}/values", {"match[]": match})
+        return self._refused_is_value_error(prom.label_values, label, match)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        _process.terminate(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

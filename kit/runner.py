@@ -11,14 +11,14 @@ está no ar — nada de "address already in use".
 """
 from __future__ import annotations
 
-import socket
 import threading
-import time
 
-import httpx
 import uvicorn
 
+from kit import _process
+from kit._process import port_is_free  # noqa: F401 — parte da API pública do runner (aula 06)
 from kit.config import settings
+from kit.errors import ErroDoKit
 from kit.logger import flush as flush_logs
 
 
@@ -28,7 +28,9 @@ from kit.logger import flush as flush_logs
 MAX_REQUEST_HEAD = 256 * 1024
 
 
-class PortaEmUso(RuntimeError):
+class PortaEmUso(ErroDoKit, RuntimeError):
+    exit_code = 2  # na linha de comando: escolha outra --port
+
     """A porta pedida já está ocupada por outro processo."""
 
 
@@ -54,17 +56,14 @@ class ApiServer:
 
     def start(self, timeout: float = 20.0) -> "ApiServer":
         self.thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if not self.thread.is_alive():
                 raise RuntimeError(f"A API não conseguiu subir na porta {self.port}. Veja logs/api.log.")
-            if self.server.started:
-                try:
-                    if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                        return self
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.05)
+            return self.server.started and _process.http_ok(f"{self.url}/health")
+
+        if _process.wait_until(ready, timeout, interval=0.05):
+            return self
         self.stop()
         raise TimeoutError(f"A API não respondeu em {timeout:.0f}s na porta {self.port}. Veja logs/api.log.")
 
@@ -91,17 +90,6 @@ class ApiServer:
 
 
 _RUNNING: dict[int, ApiServer] = {}
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """True se dá para escutar em host:port (mesmo teste que o uvicorn fará)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def start(host: str | None = None, port: int | None = None, app=None, timeout: float = 20.0, **app_kwargs) -> ApiServer:

@@ -17,30 +17,28 @@ Force um modo com STACK_MODE=compose|native|binder|none no .env.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import string
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import yaml
 
-from kit import prom
+from kit import _process, prom
+from kit.binder import EXPLANATION as BINDER_EXPLANATION
 from kit.config import settings
+from kit.errors import ErroDoKit
 
 MONITORING = settings.root / "monitoring"
 STATE_FILE = settings.home / ".run" / "stack.json"
-BINDER_EXPLANATION = (
-    "estamos no Binder: Prometheus e Grafana abrem pelo Launcher do JupyterLab (sobem sob demanda, "
-    "atrás do login da sessão); não há Docker, e a sessão é efêmera (baixe o que quiser guardar)")
 # Modo rápido (testes e demonstrações): coleta e avaliação a cada 1 s, `for` curtos.
-FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "for": "5s",
-        "group_wait": "1s", "group_interval": "2s"}
+FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "for": "5s", "group_wait": "1s", "group_interval": "2s"}
+
+
+class ErroDaStack(ErroDoKit, RuntimeError):
+    """A stack não subiu (porta ocupada, binário ausente, `docker compose` falhou...)."""
 
 
 def _say(message: str, quiet: bool) -> None:
@@ -156,45 +154,6 @@ def _read_state() -> dict:
         return {}
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:  # um processo zumbi (já terminou, ninguém recolheu) não conta
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return True
-
-
-def _ready(url: str, path: str = "/-/ready") -> bool:
-    try:
-        return prom.http.get(url + path, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _wait_ready(name: str, proc: subprocess.Popen, url: str, log: Path, path: str, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
-            raise RuntimeError(f"{name} terminou logo ao iniciar (código {proc.returncode}). Últimas linhas de "
-                               f"{log}:\n{tail}")
-        if _ready(url, path):
-            return
-        time.sleep(0.25)
-    raise RuntimeError(f"{name} não ficou pronto em {timeout:.0f}s ({url}). Veja {log}.")
-
-
-def _port_free(port: int) -> bool:
-    from kit.runner import port_is_free
-
-    return port_is_free("127.0.0.1", port)
-
-
 # --- subir / descer ---------------------------------------------------------------------------
 def _start_native(fast: bool, quiet: bool, api_port: int | None, receiver_port: int | None) -> dict:
     prometheus_bin = find_binary("prometheus")
@@ -221,21 +180,20 @@ def _start_native(fast: bool, quiet: bool, api_port: int | None, receiver_port: 
 
 def _launch(state: dict, name: str, port: int, command: list[str], url: str, quiet: bool) -> None:
     """Inicia um processo da stack, registra o PID no estado e espera ele ficar pronto (url + /-/ready)."""
-    if not _port_free(port):
+    if not _process.port_is_free("127.0.0.1", port):
         stop_native(state)
-        raise RuntimeError(f"A porta {port} ({name}) já está ocupada por outro processo. Pare-o (talvez um "
+        raise ErroDaStack(f"A porta {port} ({name}) já está ocupada por outro processo. Pare-o (talvez um "
                            f"`docker compose up` ou outra stack) ou troque a porta no .env "
                            f"({name.upper()}_PORT).")
     log = Path(state["run_dir"]) / f"{name}.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = _process.launch(command, log)
     state["pids"][name] = proc.pid
     state["urls"][name] = url
     try:
-        _wait_ready(name, proc, url, log, "/-/ready")
-    except RuntimeError:
+        _process.wait_ready(name, f"{url}/-/ready", proc=proc, log=log)
+    except _process.ProcessoNaoSubiu as exc:
         stop_native(state)
-        raise
+        raise ErroDaStack(str(exc)) from None
     _say(f"  {name} no ar em {url} (PID {proc.pid})", quiet)
 
 
@@ -302,41 +260,21 @@ def _start_native_grafana(run_dir: Path, quiet: bool):
         "[auth.anonymous]\nenabled = false\n[analytics]\nreporting_enabled = false\ncheck_for_updates = false\n")
     command = [binary, "server"] if Path(binary).name == "grafana" else [binary]
     log = run_dir / "grafana.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([*command, f"--homepath={home}", f"--config={ini}"], stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+    proc = _process.launch([*command, f"--homepath={home}", f"--config={ini}"], log)
     url = settings.grafana_url
     try:
-        _wait_ready("grafana", proc, url, log, "/api/health", timeout=60)
-    except RuntimeError as exc:
+        _process.wait_ready("grafana", f"{url}/api/health", proc=proc, log=log, timeout=60)
+    except _process.ProcessoNaoSubiu as exc:
         _say(f"  Grafana não subiu: {exc}", quiet)
-        _terminate(proc.pid)
+        _process.terminate(proc)
         return None
     _say(f"  grafana no ar em {url} (PID {proc.pid})", quiet)
     return proc.pid, url
 
 
-def _terminate(pid: int, timeout: float = 10) -> None:
-    if not _alive(pid):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except OSError:
-        return
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)  # recolhe se for filho deste processo
-        except ChildProcessError:
-            pass
-        time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
-
-
 def stop_native(state: dict) -> None:
     for pid in state.get("pids", {}).values():
-        _terminate(pid)
+        _process.terminate(pid)
     if state.get("run_dir"):
         shutil.rmtree(state["run_dir"], ignore_errors=True)
 
@@ -354,7 +292,7 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
     """
     current = _read_state()
     local = current.get("mode") in ("native", "binder")
-    alive = local and bool(current.get("pids")) and all(_alive(p) for p in current["pids"].values())
+    alive = local and bool(current.get("pids")) and all(_process.alive(p) for p in current["pids"].values())
     if alive and current.get("fast", False) == fast:
         _say(f"A stack ({current['mode']}) já está no ar (nada a fazer).", quiet)
         if receiver:
@@ -373,7 +311,7 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
             _say("Falta o .env: copie .env.example para .env e defina GRAFANA_ADMIN_PASSWORD.", quiet)
         result = _compose("up", "-d", quiet=quiet)
         if result.returncode != 0:
-            raise RuntimeError("`docker compose up -d` falhou; veja a mensagem acima (o .env tem "
+            raise ErroDaStack("`docker compose up -d` falhou; veja a mensagem acima (o .env tem "
                                "GRAFANA_ADMIN_PASSWORD?).")
         state = {"mode": "compose", "urls": {"prometheus": settings.prometheus_url,
                                              "alertmanager": settings.alertmanager_url,
@@ -381,12 +319,12 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
         _say("Lembre: com o Prometheus em Docker, suba a API com runner.start(host='0.0.0.0').", quiet)
     elif chosen == "native":
         if not find_binary("prometheus"):
-            raise RuntimeError("Modo nativo pedido, mas `prometheus` não está no PATH. Instale com "
+            raise ErroDaStack("Modo nativo pedido, mas `prometheus` não está no PATH. Instale com "
                                "`sudo apt-get install prometheus prometheus-alertmanager`.")
         state = _start_native(fast, quiet, api_port, None)
     elif chosen == "binder":
         if not find_binary("prometheus"):
-            raise RuntimeError("Modo binder, mas `prometheus` não está no PATH (ele vem do binder/apt.txt).")
+            raise ErroDaStack("Modo binder, mas `prometheus` não está no PATH (ele vem do binder/apt.txt).")
         state = _start_binder(fast, quiet, api_port)
     else:
         state = {"mode": "none", "urls": {}}
@@ -430,18 +368,17 @@ def down(quiet: bool = False) -> None:
 
 def status(quiet: bool = False) -> list[dict]:
     """Tabela do que roda onde (e imprime, a menos que quiet=True)."""
-    state = _read_state()
-    mode = state.get("mode") or ("binder" if settings.on_binder else "nenhum registrado")
     from kit import alerts
 
+    mode = _read_state().get("mode") or ("binder" if settings.on_binder else "nenhum registrado")
+    up_now = lambda url: _process.http_ok(url, client=prom.http)  # noqa: E731
     rows = [
-        {"componente": "API (notebook)", "endereco": settings.api_url,
-         "no_ar": _ready(settings.api_url, "/health")},
+        {"componente": "API (notebook)", "endereco": settings.api_url, "no_ar": up_now(f"{settings.api_url}/health")},
         {"componente": "Prometheus", "endereco": settings.prometheus_url, "no_ar": prom.available()},
         {"componente": "Alertmanager", "endereco": settings.alertmanager_url,
-         "no_ar": _ready(settings.alertmanager_url)},
+         "no_ar": up_now(f"{settings.alertmanager_url}/-/ready")},
         {"componente": "Grafana", "endereco": settings.grafana_url,
-         "no_ar": _ready(settings.grafana_url, "/api/health")},
+         "no_ar": up_now(f"{settings.grafana_url}/api/health")},
         {"componente": "Receptor de alertas", "endereco": alerts.receiver_url() or "(parado neste processo)",
          "no_ar": alerts.receiver_url() is not None},
     ]

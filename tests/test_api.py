@@ -1,7 +1,6 @@
 """A API real, numa thread, sobre sockets reais (via kit.runner)."""
 from __future__ import annotations
 
-import socket
 import time
 
 import httpx
@@ -162,28 +161,6 @@ def test_fault_injection_makes_5xx_and_latency(api):
         assert time.perf_counter() - start >= 0.3
     finally:
         httpx.post(f"{api.url}/admin/falhas", json={"latencia_s": 0, "taxa_erro": 0})
-
-
-def test_runner_is_idempotent_and_frees_the_port(trained):
-    port = free_port()
-    first = runner.start(port=port)
-    assert runner.start(port=port) is first
-    first.stop()
-    assert runner.port_is_free("127.0.0.1", port)
-    second = runner.start(port=port)
-    assert second is not first and httpx.get(f"{second.url}/health").status_code == 200
-    second.stop()
-
-
-def test_port_taken_by_another_process_raises_portuguese_error(trained):
-    with socket.socket() as other:
-        other.bind(("127.0.0.1", 0))
-        other.listen()
-        port = other.getsockname()[1]
-        start = time.perf_counter()
-        with pytest.raises(runner.PortaEmUso, match=f"porta {port} já está em uso.*port={port + 1}"):
-            runner.start(port=port)
-        assert time.perf_counter() - start < 2
 
 
 def test_degraded_without_model_or_predictions(tmp_path):

@@ -30,6 +30,67 @@ def _gauge(url, name):
     raise AssertionError(f"{name} ausente")
 
 
+# Tudo o que um aluno pode digitar errado: (argumentos, trecho da resposta). Cada um deve virar UMA
+# linha em pt-BR que diz o que fazer, código 2, sem traceback e sem o inglês do argparse.
+BAD_INPUT = [
+    (["serve", "--port", "99999"], "entre 1024 e 65535"),
+    (["serve", "--port", "1"], "entre 1024 e 65535"),
+    (["serve", "--port", "0"], "entre 1024 e 65535"),
+    (["serve", "--port", "oito"], "'oito' não é uma porta"),
+    (["serve", "--host", "nao-existe.invalid"], "use 127.0.0.1"),
+    (["xyz"], "'xyz' não é uma opção válida; use uma destas: train, predict"),
+    ([], "falta informar: comando"),
+    (["predict", "--lote", "novos_9"], "use uma destas: novos_1, novos_2"),
+    (["retrain"], "falta informar: --lote"),
+    (["evaluate", "--lote"], "falta o valor"),
+    (["stack"], "falta informar: acao"),
+    (["stack", "subir"], "use uma destas: up, down, status"),
+    (["stack", "up", "--modo", "kubernetes"], "use uma destas: compose, native, binder, none"),
+    (["train", "--rapido"], "não conheço estes argumentos: --rapido"),
+    (["load", "--cenario", "extrema"], "use uma destas: leve, media, pesada"),
+    (["load", "--requisicoes", "0"], "inteiro a partir de 1"),
+    (["load", "--requests", "-3"], "inteiro a partir de 1"),
+    (["load", "--requisicoes", "dez"], "'dez' não é um número inteiro"),
+    (["load", "--workers", "0"], "inteiro a partir de 1"),
+    (["load", "--desconhecidos", "1.5"], "fração entre 0 e 1"),
+    (["load", "--desconhecidos", "nan"], "fração entre 0 e 1"),
+    (["load", "--pausa", "-1"], "de 0 a 3600 segundos"),
+    (["load", "--url", "127.0.0.1:8000"], "http://127.0.0.1:8000"),
+    (["load", "--url", "http://127.0.0.1:99999"], "http://127.0.0.1:8000"),
+    (["export", "--minutos", "0"], "mais que 0"),
+    (["export", "--minutos", "quinze"], "'quinze' não é um número de minutos"),
+]
+
+
+@pytest.mark.parametrize("args,expected", BAD_INPUT, ids=[" ".join(a) or "(nada)" for a, _ in BAD_INPUT])
+def test_bad_input_is_one_ptbr_line(tmp_path, args, expected):
+    r = _kit(tmp_path, *args, timeout=60)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Erro: "), r.stderr
+    assert expected in lines[0]
+    assert "--help" in lines[0]  # diz onde ver as opções
+    for english in ("Traceback", "usage:", "invalid choice", "invalid int", "argument ", "choose from", "are required",
+                    "expected one", "unrecognized"):
+        assert english not in r.stderr
+    assert r.stdout == ""
+
+
+def test_help_is_ptbr(tmp_path):
+    r = _kit(tmp_path, "load", "--help", timeout=60)
+    assert r.returncode == 0
+    assert r.stdout.startswith("uso: python -m kit load") and "mostra esta ajuda" in r.stdout
+    assert "usage" not in r.stdout and "show this help" not in r.stdout
+
+
+def test_unwritable_output_folder_is_one_line(tmp_path):
+    blocker = tmp_path / "arquivo"
+    blocker.write_text("não é pasta")
+    r = _kit(tmp_path, "export", "--saida", str(blocker / "sub"), timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("Erro: ")
+
+
 def test_missing_model_message(tmp_path):
     r = _kit(tmp_path, "evaluate", "--lote", "novos_2")
     assert r.returncode == 1

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from kit import alerts, doctor, drift, model, prom, runner, stack
+from kit import _process, alerts, doctor, drift, model, prom, runner, stack
 from kit.config import settings
 from tests._tools import wait_until
 
@@ -172,7 +172,7 @@ def test_a_lesson_keeps_a_stack_it_did_not_start(live_stack, capsys):
     assert session.prometheus and session.mode == "native"
     course.finish()
     assert "continua no ar" in capsys.readouterr().out
-    assert all(stack._alive(pid) for pid in state["pids"].values())
+    assert all(_process.alive(pid) for pid in state["pids"].values())
     assert prom.available()
     assert stack.up(mode="native", fast=True, quiet=True)["already_running"] is True
 
@@ -182,7 +182,7 @@ def test_up_is_idempotent_and_down_stops_everything(live_stack):
     again = stack.up(mode="native", fast=True, quiet=True)
     assert again["pids"] == state["pids"]
     stack.down(quiet=True)
-    assert not any(stack._alive(pid) for pid in state["pids"].values())
+    assert not any(_process.alive(pid) for pid in state["pids"].values())
     assert not prom.available()
     assert not stack.STATE_FILE.exists()
     from pathlib import Path
@@ -199,5 +199,5 @@ def test_a_lesson_stops_the_stack_it_started(live_stack, capsys):
     pids = stack._read_state()["pids"]
     course.finish()
     assert "a stack que esta aula subiu" in capsys.readouterr().out
-    assert not any(stack._alive(pid) for pid in pids.values())
+    assert not any(_process.alive(pid) for pid in pids.values())
     assert not prom.available()

@@ -144,7 +144,8 @@ def test_f2_alert_fires_on_labelled_batch_2_and_resolves_after_retraining(scrape
     assert fired, "ModelF2Low não chegou ao receptor"
     assert fired["labels"]["dataset"] == "producao"
     # Um F2 de teste alto (o que um retreino publica) não resolve a queda vista em produção.
-    meta = api.app.state.service.meta
+    meta = model.load(publish=False)[1]  # os metadados com a avaliação do lote 2
+    assert meta["avaliacoes"][-1]["f2"] < 0.7
     resolved_before = len(alerts.received("ModelF2Low", "resolved"))
     metrics.publish_model({**meta, "f2": 0.95, "auc": 0.99})
     assert wait_until(lambda: prom.value('model_f2_score{dataset="teste"}') == 0.95, timeout=30)

@@ -47,3 +47,26 @@ def test_receiver_records_alerts_without_writing_to_the_console(monkeypatch):
         logger.remove(sink)
     assert [a["alerta"] for a in alerts.received("ApiDown", "firing")] == ["ApiDown"]
     assert "ApiDown" not in console.getvalue()
+
+
+class _Api:
+    url = "http://127.0.0.1:8000"
+
+
+def test_lesson_summary_never_contradicts_itself():
+    from kit.course import Session
+
+    assert "não usa a stack" in repr(Session(_Api(), "none", prometheus=True, stack_requested=False))
+    assert "stack none" not in repr(Session(_Api(), "none", prometheus=True, stack_requested=False))
+    assert "stack native, Prometheus no ar" in repr(Session(_Api(), "native", prometheus=True))
+    assert "sem Prometheus" in repr(Session(_Api(), "none", prometheus=False))
+
+
+def test_lesson_window_starts_when_the_lesson_api_started():
+    import time
+
+    from kit.course import Session
+
+    session = Session(_Api(), "native", prometheus=True, started_at=time.time() - 42.7)
+    assert session.window() == "42s"  # nada de antes da API desta aula (arredonda para baixo)
+    assert Session(_Api(), "native", prometheus=True, started_at=time.time()).window() == "2s"  # mínimo p/ rate()

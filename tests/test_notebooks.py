@@ -63,44 +63,14 @@ def test_papermill_runs_the_whole_course(monkeypatch, tmp_path, stack_mode):
         assert "Sem Prometheus" in text or "sem Prometheus" in text, "o notebook deve dizer o que não pôde mostrar"
 
 
-def _checked_outputs(nb) -> dict[int, str]:
-    """O texto (stdout + resultado) das células nbval-check-output, com os mesmos saneamentos do nbval."""
-    import configparser
-    import re
-
-    rules = configparser.ConfigParser()
-    rules.read(Path(__file__).parent / "nbval_sanitize.cfg", encoding="utf-8")
-    texts = {}
-    for index, cell in enumerate(nb.cells):
-        if "nbval-check-output" in cell.metadata.get("tags", []):
-            text = "".join(o.get("text", "") if o.output_type == "stream" and o.name == "stdout"
-                           else o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
-            for section in rules.sections():
-                text = re.sub(rules[section]["regex"], rules[section]["replace"], text)
-            texts[index] = text
-    return texts
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
 def test_notebook_runs_twice_in_the_same_kernel(monkeypatch, path):
-    """Duas vezes seguidas, no mesmo kernel e na mesma stack (que fica no ar entre as duas, como no `make lab`):
-    nada quebra e as células marcadas nbval-check-output contam a mesma história nas duas rodadas."""
     _isolated_env(monkeypatch, "auto")
-    stack_state = run_course.shared_stack_up()  # uma stack para as duas rodadas: a 2ª vê o tráfego da 1ª
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=180, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    outputs = {}
-    try:
-        with client.setup_kernel(env=dict(os.environ)):
-            for round_ in (1, 2):
-                for index, cell in enumerate(nb.cells):
-                    if cell.cell_type == "code":
-                        client.execute_cell(cell, index)  # levanta CellExecutionError se algo falhar
-                outputs[round_] = _checked_outputs(nb)
-    finally:
-        if stack_state["mode"] != "none" and not stack_state["already_running"]:
-            run_course.shared_stack_down()
-    differ = [f"célula {i}:\n--- 1ª rodada\n{outputs[1][i]}\n--- 2ª rodada\n{outputs[2][i]}"
-              for i in outputs[1] if outputs[1][i] != outputs[2][i]]
-    assert not differ, f"{path.name}: a 2ª rodada contou outra história\n" + "\n".join(differ)
+    with client.setup_kernel(env=dict(os.environ)):
+        for round_ in (1, 2):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)  # levanta CellExecutionError se algo falhar

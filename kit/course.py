@@ -13,6 +13,7 @@ from __future__ import annotations
 import platform
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,14 +25,34 @@ from kit.config import settings
 
 @dataclass
 class Session:
-    """O que a aula tem no ar."""
+    """O que a aula tem no ar — e desde quando (para as consultas olharem só o tráfego desta aula)."""
     api: runner.ApiServer
-    mode: str               # compose | native | none
+    mode: str               # compose | native | none (none também quando a aula não pediu a stack)
     prometheus: bool        # o Prometheus responde?
+    stack_requested: bool = True
+    started_at: float = 0.0  # quando a API desta aula subiu (time.time())
 
     def __repr__(self) -> str:
-        extra = "Prometheus no ar" if self.prometheus else "sem Prometheus (lendo /metrics direto)"
-        return f"<Aula: API em {self.api.url}, stack {self.mode}, {extra}>"
+        if not self.stack_requested:
+            extra = "esta aula não usa a stack" + (" (um Prometheus está no ar, mas não é consultado)"
+                                                   if self.prometheus else "")
+        elif self.prometheus:
+            extra = f"stack {self.mode}, Prometheus no ar"
+        else:
+            extra = "sem Prometheus (lendo /metrics direto)"
+        return f"<Aula: API em {self.api.url}, {extra}>"
+
+    def elapsed(self) -> float:
+        """Segundos desde que a API desta aula subiu."""
+        return time.time() - self.started_at
+
+    def window(self, minimum: int = 2) -> str:
+        """Janela PromQL que começa quando a API desta aula subiu, ex.: "37s".
+
+        Uma stack que fica no ar entre as aulas guarda o tráfego (e as APIs) das aulas anteriores na mesma
+        série; com `rate(x[{aula.window()}])` a conta usa só as coletas desta aula.
+        """
+        return f"{max(minimum, int(self.elapsed()))}s"
 
 
 _started: dict = {}
@@ -88,7 +109,10 @@ def start(stack_up: bool = True, fast: bool = True, api_port: int | None = None,
             print(f"A stack não subiu: {exc}\nSeguindo sem ela (o notebook lê /metrics direto).")
     host = "0.0.0.0" if mode == "compose" else settings.api_host
     api = runner.start(host=host, port=api_port)
-    session = Session(api=api, mode=mode, prometheus=prom.available())
+    if not hasattr(api, "lesson_started_at"):  # rodar a célula de novo devolve a mesma API e o mesmo início
+        api.lesson_started_at = time.time()
+    session = Session(api=api, mode=mode, prometheus=prom.available(), stack_requested=stack_up,
+                      started_at=api.lesson_started_at)
     if mode != "none" and not session.prometheus:
         print("O Prometheus não respondeu; rode `python -m kit doctor` para ver por quê.")
     return session
@@ -96,8 +120,6 @@ def start(stack_up: bool = True, fast: bool = True, api_port: int | None = None,
 
 def wait_for_scrape(timeout: float = 30.0) -> bool:
     """Espera o Prometheus raspar a API (True) — ou desiste sem erro (False)."""
-    import time
-
     if not prom.available():
         return False
     deadline = time.monotonic() + timeout

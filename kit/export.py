@@ -1,4 +1,4 @@
-"""Relatório de métricas em CSV e JSON (o `export_metrics.py` do planejamento).
+"""Relatório de métricas em CSV e JSON (o `export_metrics.py` do projeto original).
 
     from kit import export
     relatorio = export.export(minutes=15)      # grava outputs/relatorio_metricas.{csv,json}

@@ -1,9 +1,9 @@
-"""Testes de carga na API de churn (a seção 6.2 do planejamento), com barra de progresso.
+"""Testes de carga na API de churn (a seção 6.2 do projeto original), com barra de progresso.
 
     from kit import load
     resultado = load.run(cenario="media")          # 200 requisições, 10 workers
     resultado.table()                              # uma linha: req/s, status, p50/p95/p99
-    resultados = load.run_scenarios(pause_s=2)     # leve → media → pesada, como no planejamento
+    resultados = load.run_scenarios(pause_s=2)     # leve → media → pesada, como no projeto original
     load.summary(resultados)                       # as três linhas numa tabela só
 
 Cada requisição é um `GET /churn/{id_cliente}`. Os ids vêm do lote previsto
@@ -23,6 +23,7 @@ nunca levantadas — a execução sempre termina.
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -31,12 +32,13 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+# Barra de texto (não o widget do tqdm.auto): no notebook salvo fica o estado final, não um widget parado em 0 %.
+from tqdm.std import tqdm
 
 from kit.config import settings
 from kit.errors import EntradaInvalida, ErroDoKit
 
-# Os três cenários do planejamento: (requisições, workers em paralelo).
+# Os três cenários do projeto original: (requisições, workers em paralelo).
 SCENARIOS = {"leve": (50, 5), "media": (200, 10), "pesada": (500, 20)}
 ENDPOINT = "/churn/{id_cliente}"
 # As colunas de `LoadResult.table()` (e de `summary()`), nesta ordem.
@@ -184,7 +186,7 @@ def run(url: str | None = None, cenario: str | None = None, requests: int | None
         with ThreadPoolExecutor(max_workers=w, thread_name_prefix="carga") as pool:
             futures = [pool.submit(one_request, i) for i in plan]
             bar = tqdm(as_completed(futures), total=n, desc=f"carga {name}", unit="req",
-                       disable=not progress, leave=True)
+                       disable=not progress, leave=True, mininterval=0.5, file=sys.stdout)
             for future in bar:
                 status, ms, error = future.result()
                 if error:

@@ -65,7 +65,13 @@ _TEXT_FORMAT = ("{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[component
 
 def _console_format(record) -> str:
     comp = record["extra"].get("component", "-")
-    return "<green>{time:HH:mm:ss}</green> | <level>{level: <8}</level> | " + comp + " | <level>{message}</level>\n{exception}"
+    line = "<green>{time:HH:mm:ss}</green> | <level>{level: <8}</level> | " + comp + " | <level>{message}</level>\n"
+    if record["exception"] is None:
+        return line
+    # No console, só a última linha da exceção (sem caminhos da máquina); o traceback inteiro vai para o arquivo.
+    exc = record["exception"]
+    record["extra"]["_exc_line"] = f"    ↳ {exc.type.__name__}: {exc.value} (traceback completo em logs/{comp}.json)"
+    return line + "{extra[_exc_line]}\n"
 
 
 class InterceptHandler(logging.Handler):

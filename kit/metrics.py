@@ -118,8 +118,12 @@ churn_prediction_score_avg = gauge("churn_prediction_score_avg", "Risco médio d
 
 # --- Treino / qualidade do modelo carregado ------------------------------------
 model_training_duration_seconds = gauge("model_training_duration_seconds", "Duração do treino do modelo carregado.")
-model_f2_score = gauge("model_f2_score", "F2 (classe churn) atual do modelo servido.")
-model_auc_score = gauge("model_auc_score", "AUC-ROC atual do modelo servido.")
+# `dataset`: "teste" = os 20 % separados no treino; "producao" = o último lote rotulado de produção avaliado com
+# este modelo (só existe depois de uma avaliação). O alerta ModelF2Low lê só "producao": retreinar e publicar um F2
+# de teste alto não apaga a queda vista em produção.
+DATASETS = ("teste", "producao")
+model_f2_score = gauge("model_f2_score", "F2 (classe churn) do modelo servido, por conjunto avaliado.", ("dataset",))
+model_auc_score = gauge("model_auc_score", "AUC-ROC do modelo servido, por conjunto avaliado.", ("dataset",))
 model_training_samples = gauge("model_training_samples", "Amostras usadas no treino do modelo carregado.")
 model_version_info = info("model_version_info", "Versão do modelo servido.")
 
@@ -166,9 +170,14 @@ def publish_model(meta: dict) -> None:
     """Publica as métricas do modelo carregado (quem carrega o modelo chama isto)."""
     model_training_duration_seconds.set(meta.get("duration", 0.0))
     model_training_samples.set(meta.get("samples", 0))
-    current = (meta.get("avaliacoes") or [None])[-1] or meta
-    model_f2_score.set(current.get("f2", 0.0))
-    model_auc_score.set(current.get("auc", 0.0))
+    model_f2_score.labels(dataset="teste").set(meta.get("f2", 0.0))
+    model_auc_score.labels(dataset="teste").set(meta.get("auc", 0.0))
+    production = (meta.get("avaliacoes") or [None])[-1]
+    for gauge_, key in ((model_f2_score, "f2"), (model_auc_score, "auc")):
+        if production:
+            gauge_.labels(dataset="producao").set(production[key])
+        elif ("producao",) in gauge_._metrics:  # modelo novo, ainda sem rótulos de produção: sem série (não 0)
+            gauge_.remove("producao")
     model_version_info.info({key: str(meta.get(key, "")) for key in MODEL_VERSION_KEYS})
 
 

@@ -122,14 +122,15 @@ def test_production_story_through_the_cli(tmp_path):
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        trained_f2 = _gauge(url, "model_f2_score")
+        trained_f2 = _gauge(url, 'model_f2_score{dataset="teste"}')
         assert trained_f2 >= 0.7
         r = _kit(tmp_path, "evaluate", "--lote", "novos_2", port=port)
         assert r.returncode == 0 and "ModelF2Low" in r.stdout and "recarregada" in r.stdout
-        assert _gauge(url, "model_f2_score") < 0.7  # o processo servido publica o F2 do lote rotulado
+        assert _gauge(url, 'model_f2_score{dataset="producao"}') < 0.7  # o processo servido publica o lote rotulado
         r = _kit(tmp_path, "retrain", "--lote", "novos_2", port=port)
         assert r.returncode == 0 and "v2" in r.stdout
-        assert _gauge(url, "model_f2_score") >= 0.7
+        assert _gauge(url, 'model_f2_score{dataset="teste"}') >= 0.7
+        assert 'model_f2_score{dataset="producao"}' not in httpx.get(f"{url}/metrics").text  # v2: sem rótulos ainda
         assert 'version="v2"' in httpx.get(f"{url}/metrics").text
         assert _kit(tmp_path, "predict", "--lote", "novos_2").returncode == 0
         r = _kit(tmp_path, "drift", "--lote", "novos_2", port=port)

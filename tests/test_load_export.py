@@ -200,7 +200,7 @@ def test_export_without_prometheus(api, tmp_path, monkeypatch):
             exported[int(labels["status_code"])] = value
     assert exported == _churn_counts(api.url)
     f2 = frame.loc[frame["metrica"] == "model_f2_score", "valor"]
-    assert f2.tolist() == [metrics.model_f2_score._value.get()]
+    assert f2.tolist() == [s.value for f in metrics.model_f2_score.collect() for s in f.samples]
     assert pd.read_csv(report.csv_path).shape == frame.shape
 
 

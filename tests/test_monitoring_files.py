@@ -647,8 +647,10 @@ def _contract_series(minutes: int = 120) -> list[dict]:
         {"series": f"churn_predictions_high_risk{{{base}}}", "values": f"200x{half - 1} 260x{n - half}"},
         {"series": f"churn_prediction_score_avg{{{base}}}", "values": f"0.25x{half - 1} 0.31x{n - half}"},
         {"series": f"model_training_duration_seconds{{{base}}}", "values": f"4.2x{half - 1} 3.9x{n - half}"},
-        {"series": f"model_f2_score{{{base}}}", "values": f"0.74x{half - 1} 0.78x{n - half}"},
-        {"series": f"model_auc_score{{{base}}}", "values": f"0.85x{half - 1} 0.87x{n - half}"},
+        {"series": f'model_f2_score{{{base}, dataset="teste"}}', "values": f"0.74x{half - 1} 0.78x{n - half}"},
+        {"series": f'model_f2_score{{{base}, dataset="producao"}}', "values": f"0.57x{half - 1} 0.74x{n - half}"},
+        {"series": f'model_auc_score{{{base}, dataset="teste"}}', "values": f"0.85x{half - 1} 0.87x{n - half}"},
+        {"series": f'model_auc_score{{{base}, dataset="producao"}}', "values": f"0.76x{half - 1} 0.84x{n - half}"},
         {"series": f"model_training_samples{{{base}}}", "values": f"6000x{half - 1} 8000x{n - half}"},
         # deploy da v2 na metade: a série da v1 recebe marcador de obsolescência (como no scrape real)
         {"series": f'model_version_info{{{base}, version="v1", trained_at="2025-11-01T10:00:00"}}',

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from kit import _process, alerts, doctor, drift, model, prom, runner, stack
+from kit import _process, alerts, doctor, drift, metrics, model, prom, runner, stack
 from kit.config import settings
 from tests._tools import wait_until
 
@@ -27,7 +27,7 @@ ALERT_QUANTITIES = {
                          '{endpoint!="/metrics"}[5m])))',
     "ApiHigh5xxRate": 'sum(rate(api_requests_total{endpoint!="/metrics", status_code=~"5.."}[5m])) / '
                       'sum(rate(api_requests_total{endpoint!="/metrics"}[5m]))',
-    "ModelF2Low": "model_f2_score",
+    "ModelF2Low": 'model_f2_score{dataset="producao"}',
     "NoPredictions": "sum(increase(model_predictions_total[5m]))",
     "DataDrift": "data_drift_psi",
 }
@@ -142,9 +142,21 @@ def test_f2_alert_fires_on_labelled_batch_2_and_resolves_after_retraining(scrape
     assert result["f2"] < 0.7
     fired = alerts.wait_for("ModelF2Low", "firing", timeout=90)
     assert fired, "ModelF2Low não chegou ao receptor"
+    assert fired["labels"]["dataset"] == "producao"
+    # Um F2 de teste alto (o que um retreino publica) não resolve a queda vista em produção.
+    meta = model.load(publish=False)[1]  # os metadados com a avaliação do lote 2
+    assert meta["avaliacoes"][-1]["f2"] < 0.7
+    resolved_before = len(alerts.received("ModelF2Low", "resolved"))
+    metrics.publish_model({**meta, "f2": 0.95, "auc": 0.99})
+    assert wait_until(lambda: prom.value('model_f2_score{dataset="teste"}') == 0.95, timeout=30)
+    time.sleep(3)  # várias avaliações da regra (1 s no modo rápido) com o F2 de teste em 0,95
+    assert [a["state"] for a in prom.alerts() if a["labels"]["alertname"] == "ModelF2Low"] == ["firing"]
+    assert len(alerts.received("ModelF2Low", "resolved")) == resolved_before, "um F2 de teste resolveu o alerta de produção"
     model.retrain("novos_2")
     api.app.state.service.reload()
-    assert wait_until(lambda: (prom.value("model_f2_score") or 0) >= 0.7, timeout=30)
+    # a v2 ainda não foi avaliada em produção: a série "producao" some (não vira o F2 do teste)
+    assert wait_until(lambda: prom.value('model_f2_score{dataset="producao"}') is None, timeout=30)
+    assert (prom.value('model_f2_score{dataset="teste"}') or 0) >= 0.7
     resolved = alerts.wait_for("ModelF2Low", "resolved", timeout=90)
     assert resolved, "ModelF2Low não foi resolvido depois do retreino"
     assert prom.value('model_version_info{version="v2"}') == 1

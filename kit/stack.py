@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from kit import prom
+from kit import _hub, prom
 from kit.config import settings
 
 MONITORING = settings.root / "monitoring"
@@ -355,6 +355,8 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
     current = _read_state()
     local = current.get("mode") in ("native", "binder")
     alive = local and bool(current.get("pids")) and all(_alive(p) for p in current["pids"].values())
+    # Num hub compartilhado as portas do aluno podem mudar entre sessões: uma stack em outras portas é resto.
+    alive = alive and current.get("prometheus_port", settings.prometheus_port) == settings.prometheus_port
     if alive and current.get("fast", False) == fast:
         _say(f"A stack ({current['mode']}) já está no ar (nada a fazer).", quiet)
         if receiver:
@@ -384,6 +386,9 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
             raise RuntimeError("Modo nativo pedido, mas `prometheus` não está no PATH. Instale com "
                                "`sudo apt-get install prometheus prometheus-alertmanager`.")
         state = _start_native(fast, quiet, api_port, None)
+        state["prometheus_port"] = settings.prometheus_port
+        if settings.multiuser and (watcher := _hub.start_watcher(STATE_FILE)):
+            state["pids"]["vigia"] = watcher  # para esta stack quando o servidor Jupyter do aluno parar
     elif chosen == "binder":
         if not find_binary("prometheus"):
             raise RuntimeError("Modo binder, mas `prometheus` não está no PATH (ele vem do binder/apt.txt).")

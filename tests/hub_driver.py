@@ -66,7 +66,11 @@ class Hub:
 
 def _config(workdir: Path, users: list[str], port: int, hub_port: int, proxy_api_port: int, proxy: str,
             token: str, env: dict) -> str:
-    args = ["--allow-root"] if os.geteuid() == 0 else []
+    # JupyterLab em pt-BR como no hub de verdade: as configurações padrão de deploy/jupyterhub/overrides.json
+    lab_settings = workdir / "lab-settings"
+    lab_settings.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "deploy" / "jupyterhub" / "overrides.json", lab_settings / "overrides.json")
+    args = [f"--LabApp.app_settings_dir={lab_settings}"] + (["--allow-root"] if os.geteuid() == 0 else [])
     return f"""
 c = get_config()  # noqa
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"

@@ -53,11 +53,13 @@ MULTIUSER = _hub.shared_host(_ENV.get("KIT_PORTAS", "auto"), HUB_USER, _ENV.get(
                              _ON_BINDER_ENV)
 if MULTIUSER:
     _own_clone = ROOT.is_relative_to(Path.home())  # o aluno clonou o curso na própria pasta: os dados ficam nele
-    _home = Path(_ENV.get("KIT_HOME") or (ROOT if _own_clone else Path.home() / "monitoramento-mlops"))
+    # KIT_HOME só do ambiente do processo: um .env na cópia comum do curso valeria para todos os alunos
+    _home = Path(os.environ.get("KIT_HOME") or (ROOT if _own_clone else Path.home() / "monitoramento-mlops"))
     _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _home.resolve(),
                               Path(_ENV.get("KIT_PORTAS_DIR") or Path(tempfile.gettempdir()) / "kit-portas"))
-    for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL"):
-        _ENV.pop(_name, None)  # um endereço fixo no .env apontaria todos para a mesma stack
+    for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "KIT_DATA_DIR", "KIT_MODELS_DIR",
+                  "KIT_LOGS_DIR", "KIT_OUTPUTS_DIR"):
+        _ENV.pop(_name, None)  # um endereço ou pasta fixos apontariam todos para a mesma stack e os mesmos dados
     _ENV.update(_ASSIGNMENT.env(), KIT_HOME=str(_ASSIGNMENT.home))
     for _notice in _ASSIGNMENT.notices:
         print(_notice, file=sys.stderr)

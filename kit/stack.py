@@ -452,6 +452,8 @@ def status(quiet: bool = False) -> list[dict]:
     ]
     if not quiet:
         print(f"Modo da stack: {mode}")
+        if settings.multiuser:
+            print(f"JupyterHub compartilhado: portas e pasta só de {settings.hub_user} ({settings.home}).")
         for row in rows:
             print(f"  {row['componente']:<20} {'no ar ' if row['no_ar'] else 'parado'}  {row['endereco']}")
         if mode == "binder":

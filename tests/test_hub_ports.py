@@ -101,7 +101,8 @@ def _kit_settings(env: dict) -> dict:
 def test_config_uses_each_users_ports_and_folder_on_a_shared_hub(tmp_path):
     """O gancho de kit/config.py: tudo que lê `settings` (notebooks, doctor, prévias) segue o usuário."""
     common = {"JUPYTERHUB_API_URL": HUB_LOCAL, "KIT_PORTAS_DIR": str(tmp_path / "reg"),
-              "PROMETHEUS_URL": "http://127.0.0.1:9090"}  # um .env com endereço fixo não vale no hub
+              "PROMETHEUS_URL": "http://127.0.0.1:9090",  # um endereço ou pasta fixos não valem no hub
+              "KIT_LOGS_DIR": str(tmp_path / "logs-de-todos")}
     ana = _kit_settings({**common, "JUPYTERHUB_USER": "ana", "HOME": str(tmp_path / "ana")})
     bia = _kit_settings({**common, "JUPYTERHUB_USER": "bia", "HOME": str(tmp_path / "bia")})
     for who, s in (("ana", ana), ("bia", bia)):

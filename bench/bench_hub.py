@@ -97,7 +97,9 @@ def run_class(hub, users: list[str], lesson: Path) -> tuple[float, dict]:
     started = time.monotonic()
     outputs = asyncio.run(all_lessons())
     elapsed = time.monotonic() - started
-    return elapsed, {u: hub_driver.probe(out) for u, out in zip(users, outputs)}
+    seen = {u: hub_driver.probe(out) for u, out in zip(users, outputs)}
+    hub.owned += [pid for s in seen.values() for pid in s["pids"].values()]
+    return elapsed, seen
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import nbformat
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -47,6 +48,7 @@ class Hub:
     workdir: Path
     proc: subprocess.Popen
     users: list[str] = field(default_factory=list)
+    owned: list[int] = field(default_factory=list)  # PIDs das stacks dos alunos: encerrados no fim, se sobrarem
 
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         return httpx.request(method, f"{self.url}/hub/api{path}", headers={"Authorization": f"token {self.token}"},
@@ -125,6 +127,15 @@ def running_hub(workdir: Path, users: list[str], ports: list[int], proxy: str, e
             time.sleep(0.3)
         yield hub
     finally:
+        # tudo o que o hub e os alunos subiram (servidores, kernels, stacks): o que sobrar depois de parar os
+        # servidores e o hub é encerrado aqui — um teste que falha não deixa Prometheus órfãos na máquina
+        descendants = []
+        for pid in (proc.pid, *hub.owned):
+            try:
+                process = psutil.Process(pid)
+                descendants += [process] if pid in hub.owned else process.children(recursive=True)
+            except psutil.Error:
+                pass
         for user in users:
             try:
                 hub.stop_server(user, timeout=30)
@@ -135,6 +146,12 @@ def running_hub(workdir: Path, users: list[str], ports: list[int], proxy: str, e
             proc.wait(timeout=30)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
+        for leftover in descendants:
+            try:
+                leftover.terminate()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(descendants, timeout=10)
 
 
 def login(hub: Hub, user: str, password: str = PASSWORD) -> httpx.Client:

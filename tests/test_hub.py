@@ -83,6 +83,7 @@ def test_three_students_on_one_hub(proxy, tmp_path, record_property):
         results = dict(zip(USERS, asyncio.run(run_all())))
         record_property("aula01_3_alunos_s", round(time.monotonic() - lesson_started, 1))
         seen = {user: hub_driver.probe(outputs) for user, outputs in results.items()}
+        hub.owned += [pid for s in seen.values() for pid in s["pids"].values()]
 
         # portas e pastas: cada aluno as suas
         ports = [p for s in seen.values() for p in (s["api"], s["prom"], s["am"], s["rec"])]

@@ -29,10 +29,17 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = "senha-da-turma-2026"
 LESSON = ROOT / "notebooks" / "01_preparacao_ambiente.ipynb"
-PROBE = ("import json\nfrom kit import stack\nfrom kit.config import settings as s\n"
-         "print('SONDA' + json.dumps({'user': s.hub_user, 'multi': s.multiuser, 'home': str(s.home), "
-         "'api': s.api_port, 'prom': s.prometheus_port, 'am': s.alertmanager_port, 'rec': s.alert_receiver_port, "
-         "'pids': stack._read_state().get('pids', {}), 'pid': __import__('os').getpid()}))")
+PROBE = """
+import json, os
+from kit import course, doctor, prom, stack
+from kit.config import settings as s
+course.wait_for_scrape(40)
+found = {f["verificacao"]: [f["ok"], f["detalhe"]] for f in doctor.run(quiet=True)}
+print("SONDA" + json.dumps({"user": s.hub_user, "multi": s.multiuser, "home": str(s.home), "api": s.api_port,
+      "prom": s.prometheus_port, "am": s.alertmanager_port, "rec": s.alert_receiver_port,
+      "pids": stack._read_state().get("pids", {}), "pid": os.getpid(), "doctor": found,
+      "kit_prom_alvos": [t["metric"]["instance"] for t in prom.query('up{job="api-churn"}')]}))
+"""
 
 
 def find_proxy() -> str | None:
@@ -230,8 +237,10 @@ async def _execute(ws, code: str, timeout: float) -> tuple[str, str]:
     return reply["status"], "".join(out)
 
 
-async def run_in_kernel(hub: Hub, user: str, token: str, cells: list[str], timeout: float = 120) -> list[str]:
-    """Cria um kernel no servidor do usuário (pelo proxy do hub) e roda as células em ordem; para no 1º erro."""
+async def run_in_kernel(hub: Hub, user: str, token: str, cells: list[str], timeout: float = 120,
+                        seconds: list[float] | None = None) -> list[str]:
+    """Cria um kernel no servidor do usuário (pelo proxy do hub) e roda as células em ordem; para no 1º erro.
+    Em `seconds`, se dada, o tempo de cada célula."""
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
@@ -244,8 +253,12 @@ async def run_in_kernel(hub: Hub, user: str, token: str, cells: list[str], timeo
     ws = await websocket_connect(HTTPRequest(ws_url, headers=headers))
     outputs = []
     try:
+        loop = asyncio.get_running_loop()
         for i, code in enumerate(cells):
+            started = loop.time()
             status, text = await _execute(ws, code, timeout)
+            if seconds is not None:
+                seconds.append(loop.time() - started)
             outputs.append(text)
             if status != "ok":
                 raise RuntimeError(f"{user}: a célula {i} falhou:\n{code[:300]}\n---\n{text[-2000:]}")

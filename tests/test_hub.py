@@ -43,6 +43,14 @@ def _targets(prom_port: int) -> list[dict]:
         return []
 
 
+def _alertmanagers(prom_port: int) -> list[str]:
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{prom_port}/api/v1/alertmanagers", timeout=3)
+        return [m["url"] for m in answer.json()["data"]["activeAlertmanagers"]]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return []
+
+
 def _pid_alive(pid: int) -> bool:
     from kit import _hub
 
@@ -92,6 +100,11 @@ def test_three_students_on_one_hub(proxy, tmp_path, record_property):
             assert s["user"] == user and s["multi"], s
             assert s["home"] == str(tmp_path / "hub" / "home" / user / "monitoramento-mlops")
             assert "Modo da stack: native" in "".join(results[user]), "a aula não subiu a stack nativa"
+            # o doctor e o cliente Prometheus do kit (o das prévias) olham a stack do próprio aluno
+            assert s["kit_prom_alvos"] == [f"127.0.0.1:{s['api']}"], s["kit_prom_alvos"]
+            for check in ("API responde", "Prometheus no ar", "Alvo api-churn"):
+                assert s["doctor"][check][0] is True, (user, check, s["doctor"][check])
+            assert s["doctor"]["Alvo api-churn"][1].startswith(f"http://127.0.0.1:{s['api']}/"), s["doctor"]
 
         # cada Prometheus raspa só a API do próprio aluno, e ela está up
         def all_up():
@@ -101,6 +114,9 @@ def test_three_students_on_one_hub(proxy, tmp_path, record_property):
         targets = wait_until(all_up, timeout=40, fail="algum Prometheus não viu a API do próprio aluno up")
         for user, s in seen.items():
             assert targets[user][0]["scrapeUrl"] == f"http://127.0.0.1:{s['api']}/metrics"
+            # …e manda os alertas para o Alertmanager do próprio aluno
+            wait_until(lambda: _alertmanagers(s["prom"]) == [f"http://127.0.0.1:{s['am']}/api/v2/alerts"], timeout=30,
+                       fail=f"o Prometheus de {user} não achou o próprio Alertmanager: {_alertmanagers(s['prom'])}")
 
         # o aluno chega à própria stack pelo proxy do servidor dele…
         bia = seen["bia"]

@@ -55,8 +55,14 @@ if MULTIUSER:
     _own_clone = ROOT.is_relative_to(Path.home())  # o aluno clonou o curso na própria pasta: os dados ficam nele
     # KIT_HOME só do ambiente do processo: um .env na cópia comum do curso valeria para todos os alunos
     _home = Path(os.environ.get("KIT_HOME") or (ROOT if _own_clone else Path.home() / "monitoramento-mlops"))
-    _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _home.resolve(),
-                              Path(_ENV.get("KIT_PORTAS_DIR") or Path(tempfile.gettempdir()) / "kit-portas"))
+    _registry = Path(_ENV.get("KIT_PORTAS_DIR") or Path(tempfile.gettempdir()) / "kit-portas")
+    try:
+        _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _home.resolve(), _registry)
+    except OSError as _exc:  # pasta do aluno sem escrita (disco cheio, permissão): a aula roda, sem guardar nada
+        _tmp = Path(tempfile.mkdtemp(prefix="kit-aluno-"))
+        print(f"Não consegui usar {_home} ({_exc.strerror or _exc}); nesta sessão seus dados ficam em {_tmp} e somem "
+              "ao fim. Peça ao professor para conferir o espaço e as permissões da sua pasta.", file=sys.stderr)
+        _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _tmp, _registry)
     for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "KIT_DATA_DIR", "KIT_MODELS_DIR",
                   "KIT_LOGS_DIR", "KIT_OUTPUTS_DIR"):
         _ENV.pop(_name, None)  # um endereço ou pasta fixos apontariam todos para a mesma stack e os mesmos dados

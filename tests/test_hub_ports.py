@@ -30,6 +30,15 @@ def test_shared_host_detection(mode, user, url, binder, expected):
     assert _hub.shared_host(mode, user, url, binder) is expected
 
 
+def _listen(port: int) -> socket.socket:
+    """Alguém escutando na porta (SO_REUSEADDR: uma conexão antiga em TIME_WAIT não atrapalha o teste)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
 def _ports(block: int) -> set[int]:
     return set(_hub.ports_of(block).values())
 
@@ -42,9 +51,7 @@ def test_each_user_gets_a_stable_block_of_free_ports(tmp_path):
     assert not _ports(a.ports["API_PORT"]) & _ports(b.ports["API_PORT"])
     assert all(10000 <= p < 20000 for p in (*a.ports.values(), *b.ports.values()))
     # mesma sessão (outro kernel do mesmo aluno): as mesmas portas, mesmo com a API dele já escutando
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", a.ports["API_PORT"]))
-        sock.listen()
+    with _listen(a.ports["API_PORT"]):
         assert _hub.assign("ana", tmp_path / "ana", registry, session="s1").ports == a.ports
     state = json.loads((tmp_path / "ana" / ".run" / "portas.json").read_text())
     assert state == {"usuario": "ana", "sessao": "s1", "portas": a.ports}
@@ -64,9 +71,7 @@ def test_block_reserved_by_another_user_is_skipped_with_a_message(tmp_path):
 
 def test_busy_port_moves_to_the_next_block(tmp_path):
     block = _hub.preferred_block("carla")
-    with socket.socket() as sock:  # um processo qualquer (não do kit) na porta do Prometheus dela
-        sock.bind(("127.0.0.1", block + 1))
-        sock.listen()
+    with _listen(block + 1):  # um processo qualquer (não do kit) na porta do Prometheus dela
         c = _hub.assign("carla", tmp_path / "carla", tmp_path / "reg", session="s1")
     assert c.ports["API_PORT"] == block + _hub.BLOCK
     assert f"portas ocupadas: [{block + 1}]" in c.notices[0]
@@ -79,9 +84,7 @@ def test_stale_state_from_a_killed_session(tmp_path):
     again = _hub.assign("davi", home, registry, session="nova")
     assert again.ports == first.ports and not again.notices
     # outra sessão nova, mas um processo de fora ficou com a porta da API: outro bloco, com a explicação
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", first.ports["API_PORT"]))
-        sock.listen()
+    with _listen(first.ports["API_PORT"]):
         moved = _hub.assign("davi", home, registry, session="terceira")
     assert moved.ports["API_PORT"] != first.ports["API_PORT"]
     assert "sessão anterior" in moved.notices[0] and str(home / ".run" / "portas.json") in moved.notices[0]
@@ -115,6 +118,15 @@ def test_config_uses_each_users_ports_and_folder_on_a_shared_hub(tmp_path):
     pod = _kit_settings({"JUPYTERHUB_USER": "ana", "JUPYTERHUB_API_URL": "http://hub:8081/hub/api",
                          "HOME": str(tmp_path / "pod"), "API_PORT": "8000"})
     assert not pod["multi"] and pod["api"] == 8000
+
+
+def test_unwritable_student_folder_falls_back_to_a_temporary_one(tmp_path):
+    blocker = tmp_path / "arquivo"
+    blocker.write_text("não é pasta")
+    s = _kit_settings({"JUPYTERHUB_USER": "eva", "JUPYTERHUB_API_URL": HUB_LOCAL, "HOME": str(tmp_path / "eva"),
+                       "KIT_PORTAS_DIR": str(tmp_path / "reg"), "KIT_HOME": str(blocker / "dados")})
+    assert s["multi"] and "kit-aluno-" in s["home"] and 10000 <= s["api"] < 20000
+    assert "Não consegui usar" in s["stderr"] and "somem" in s["stderr"]
 
 
 def _alive(pid: int) -> bool:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # As configurações do TLJH para o curso (rode como root; instalar.sh já chama este arquivo).
 # Limites por aluno a partir da medição do README ("Quantos alunos por máquina", bench/bench_hub.py):
-# ≈ 585 MB ocioso e ≈ 600 MB no pico da aula mais pesada (servidor + kernel com a API + Prometheus +
+# ≈ 584 MB ocioso e ≈ 600 MB no pico da aula 06 (servidor + kernel com a API + Prometheus +
 # Alertmanager): limite de 1 GB por aluno (o pico com 50 % de folga) e 1 núcleo.
 set -euo pipefail
 tljh-config set limits.memory 1G

@@ -34,6 +34,7 @@ import json, os
 from kit import course, doctor, prom, stack
 from kit.config import settings as s
 course.wait_for_scrape(40)
+stack.status()
 found = {f["verificacao"]: [f["ok"], f["detalhe"]] for f in doctor.run(quiet=True)}
 print("SONDA" + json.dumps({"user": s.hub_user, "multi": s.multiuser, "home": str(s.home), "api": s.api_port,
       "prom": s.prometheus_port, "am": s.alertmanager_port, "rec": s.alert_receiver_port,

@@ -105,6 +105,8 @@ def test_three_students_on_one_hub(proxy, tmp_path, record_property):
             for check in ("API responde", "Prometheus no ar", "Alvo api-churn"):
                 assert s["doctor"][check][0] is True, (user, check, s["doctor"][check])
             assert s["doctor"]["Alvo api-churn"][1].startswith(f"http://127.0.0.1:{s['api']}/"), s["doctor"]
+            status = results[user][-1]  # stack.status(): o aluno vê que as portas são dele, e quais
+            assert f"portas e pasta só de {user}" in status and f"http://127.0.0.1:{s['prom']}" in status, status
 
         # cada Prometheus raspa só a API do próprio aluno, e ela está up
         def all_up():

@@ -76,10 +76,11 @@ class Hub:
 
 def _config(workdir: Path, users: list[str], port: int, hub_port: int, proxy_api_port: int, proxy: str,
             token: str, env: dict) -> str:
-    # JupyterLab em pt-BR como no hub de verdade: as configurações padrão de deploy/jupyterhub/overrides.json
+    # JupyterLab em pt-BR como no hub de verdade: deploy/jupyterhub/lab-pt-br.json em overrides.d/ (ao lado do
+    # overrides.json de outras configurações, como na imagem do Binder)
     lab_settings = workdir / "lab-settings"
-    lab_settings.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "deploy" / "jupyterhub" / "overrides.json", lab_settings / "overrides.json")
+    (lab_settings / "overrides.d").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "deploy" / "jupyterhub" / "lab-pt-br.json", lab_settings / "overrides.d" / "monitoramento-pt-br.json")
     args = [f"--LabApp.app_settings_dir={lab_settings}"] + (["--allow-root"] if os.geteuid() == 0 else [])
     return f"""
 c = get_config()  # noqa

@@ -128,7 +128,7 @@ def test_tljh_scripts_and_hub_snippet():
         assert result.returncode == 0, result.stdout
     install = (DEPLOY / "tljh" / "instalar.sh").read_text()
     assert "-r \"${CURSO}/requirements.txt\"" in install and "prometheus-alertmanager" in install
-    assert "deploy/jupyterhub/overrides.json" in install
+    assert "deploy/jupyterhub/lab-pt-br.json" in install and "overrides.d/" in install
     snippet = (DEPLOY / "tljh" / "monitoramento.py").read_text().replace("@REPO@", "https://example.org/r.git")
 
     class Config:
@@ -147,4 +147,5 @@ def test_tljh_scripts_and_hub_snippet():
 @pytest.mark.parametrize("path", ["binder/postBuild"])
 def test_binder_image_defaults_to_portuguese(path):
     """A imagem do Binder é a do Z2JH: ela também abre o JupyterLab em pt-BR."""
-    assert "deploy/jupyterhub/overrides.json" in (ROOT / path).read_text()
+    text = (ROOT / path).read_text()
+    assert "deploy/jupyterhub/lab-pt-br.json" in text and "overrides.d/" in text

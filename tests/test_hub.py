@@ -73,7 +73,7 @@ def test_three_students_on_one_hub(proxy, tmp_path, record_property):
         hub_driver.wait_ready(hub, USERS)
         tokens = {user: hub_driver.user_token(hub, user) for user in USERS}
 
-        # a interface em português: o padrão de deploy/jupyterhub/overrides.json e o pacote de idioma instalado
+        # a interface em português: o padrão de deploy/jupyterhub/lab-pt-br.json e o pacote de idioma instalado
         lab = httpx.Client(base_url=f"{hub.url}/user/bia/lab/api", headers={"Authorization": f"token {tokens['bia']}"})
         language = lab.get("/settings/@jupyterlab/translation-extension:plugin").json()
         assert language["schema"]["properties"]["locale"]["default"] == "pt_BR", language["schema"]["properties"]

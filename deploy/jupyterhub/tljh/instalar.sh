@@ -9,7 +9,7 @@
 #   2. instala o TLJH (https://tljh.jupyter.org) com o seu usuário administrador;
 #   3. clona o curso em /opt/monitoramento-mlops (só leitura para os alunos) e instala requirements.txt e o
 #      kit no ambiente dos usuários (/opt/tljh/user), mais o nbgitpuller (cópia do curso para cada aluno);
-#   4. JupyterLab em português para todos (overrides.json);
+#   4. JupyterLab em português para todos (lab-pt-br.json em overrides.d/);
 #   5. as configurações da turma (tljh-config.sh: limites medidos, desligamento por inatividade) e a aula 1
 #      como página inicial (jupyterhub_config.d/monitoramento.py).
 # Não verificado aqui (sem VM): veja deploy/jupyterhub/README.md.
@@ -48,7 +48,8 @@ fi
 /opt/tljh/user/bin/pip install -q -r "${CURSO}/requirements.txt" -e "${CURSO}" nbgitpuller==1.3.0
 
 echo "4/5 JupyterLab em português..."
-install -D -m 644 "${CURSO}/deploy/jupyterhub/overrides.json" /opt/tljh/user/share/jupyter/lab/settings/overrides.json
+install -D -m 644 "${CURSO}/deploy/jupyterhub/lab-pt-br.json" \
+  /opt/tljh/user/share/jupyter/lab/settings/overrides.d/monitoramento-pt-br.json
 
 echo "5/5 Configurações da turma..."
 bash "${here}/tljh-config.sh"

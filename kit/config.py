@@ -7,8 +7,12 @@ Este é o ÚNICO módulo que lê variáveis de ambiente. Todo o resto do kit imp
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kit import _hub
 
 
 def _find_root() -> Path:
@@ -40,6 +44,31 @@ def _load_dotenv(path: Path) -> dict[str, str]:
 
 ROOT = _find_root()  # onde estão o código e monitoring/
 _ENV = {**_load_dotenv(ROOT / ".env"), **os.environ}
+_ON_BINDER_ENV = _ENV.get("STACK_MODE", "") == "binder" or any(
+    _ENV.get(name) for name in ("BINDER_LAUNCH_HOST", "BINDER_REQUEST", "BINDER_REPO_URL"))
+# Vários alunos na mesma máquina (JupyterHub em que os servidores dividem a rede): cada um com as suas
+# portas e a sua pasta (kit/_hub.py). KIT_PORTAS=auto|por_usuario|fixas; num laptop nada muda.
+HUB_USER = _ENV.get("JUPYTERHUB_USER", "")
+MULTIUSER = _hub.shared_host(_ENV.get("KIT_PORTAS", "auto"), HUB_USER, _ENV.get("JUPYTERHUB_API_URL", ""),
+                             _ON_BINDER_ENV)
+if MULTIUSER:
+    _own_clone = ROOT.is_relative_to(Path.home())  # o aluno clonou o curso na própria pasta: os dados ficam nele
+    # KIT_HOME só do ambiente do processo: um .env na cópia comum do curso valeria para todos os alunos
+    _home = Path(os.environ.get("KIT_HOME") or (ROOT if _own_clone else Path.home() / "monitoramento-mlops"))
+    _registry = Path(_ENV.get("KIT_PORTAS_DIR") or Path(tempfile.gettempdir()) / "kit-portas")
+    try:
+        _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _home.resolve(), _registry)
+    except OSError as _exc:  # pasta do aluno sem escrita (disco cheio, permissão): a aula roda, sem guardar nada
+        _tmp = Path(tempfile.mkdtemp(prefix="kit-aluno-"))
+        print(f"Não consegui usar {_home} ({_exc.strerror or _exc}); nesta sessão seus dados ficam em {_tmp} e somem "
+              "ao fim. Peça ao professor para conferir o espaço e as permissões da sua pasta.", file=sys.stderr)
+        _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _tmp, _registry)
+    for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "KIT_DATA_DIR", "KIT_MODELS_DIR",
+                  "KIT_LOGS_DIR", "KIT_OUTPUTS_DIR"):
+        _ENV.pop(_name, None)  # um endereço ou pasta fixos apontariam todos para a mesma stack e os mesmos dados
+    _ENV.update(_ASSIGNMENT.env(), KIT_HOME=str(_ASSIGNMENT.home))
+    for _notice in _ASSIGNMENT.notices:
+        print(_notice, file=sys.stderr)
 # Onde ficam data/, models/, logs/, outputs/ (os testes apontam KIT_HOME para uma pasta temporária).
 HOME = Path(_ENV.get("KIT_HOME", str(ROOT))).resolve()
 
@@ -51,8 +80,7 @@ def _get(name: str, default: str) -> str:
 # Binder (mybinder.org): o BinderHub define BINDER_*; o binder/start define STACK_MODE=binder. Lá o
 # Prometheus e o Grafana rodam atrás do jupyter-server-proxy, sob o prefixo do JupyterHub
 # (JUPYTERHUB_SERVICE_PREFIX, ex.: /user/fulano-abc123/), e servem a própria API sob esse prefixo.
-ON_BINDER = _get("STACK_MODE", "") == "binder" or any(
-    _get(name, "") for name in ("BINDER_LAUNCH_HOST", "BINDER_REQUEST", "BINDER_REPO_URL"))
+ON_BINDER = _ON_BINDER_ENV
 _PREFIX = _get("JUPYTERHUB_SERVICE_PREFIX", "/").strip("/")
 SERVICE_PREFIX = f"/{_PREFIX}/" if _PREFIX else "/"
 
@@ -90,6 +118,8 @@ class Settings:
     alert_receiver_port: int = field(default_factory=lambda: int(_get("ALERT_RECEIVER_PORT", "9099")))
     stack_mode: str = field(default_factory=lambda: _get("STACK_MODE", "auto"))  # auto|compose|native|binder|none
     on_binder: bool = field(default_factory=lambda: ON_BINDER)
+    multiuser: bool = MULTIUSER          # hub compartilhado: portas e pasta deste usuário (kit/_hub.py)
+    hub_user: str = HUB_USER
     service_prefix: str = field(default_factory=lambda: SERVICE_PREFIX)  # base_url do Jupyter ("/" fora do hub)
     grafana_home: Path = field(default_factory=lambda: Path(_get("GRAFANA_HOME", str(Path.home() / ".local" / "grafana"))))
     # Receptores opcionais de alerta (vazio = desligado); veja monitoring/alertmanager/receivers_opcionais.yml.example

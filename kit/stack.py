@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from kit import _process, prom
+from kit import _hub, _process, prom
 from kit.binder import EXPLANATION as BINDER_EXPLANATION
 from kit.config import settings
 from kit.errors import ErroDoKit
@@ -293,6 +293,8 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
     current = _read_state()
     local = current.get("mode") in ("native", "binder")
     alive = local and bool(current.get("pids")) and all(_process.alive(p) for p in current["pids"].values())
+    # Num hub compartilhado as portas do aluno podem mudar entre sessões: uma stack em outras portas é resto.
+    alive = alive and current.get("prometheus_port", settings.prometheus_port) == settings.prometheus_port
     if alive and current.get("fast", False) == fast:
         _say(f"A stack ({current['mode']}) já está no ar (nada a fazer).", quiet)
         if receiver:
@@ -322,6 +324,9 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
             raise ErroDaStack("Modo nativo pedido, mas `prometheus` não está no PATH. Instale com "
                                "`sudo apt-get install prometheus prometheus-alertmanager`.")
         state = _start_native(fast, quiet, api_port, None)
+        state["prometheus_port"] = settings.prometheus_port
+        if settings.multiuser and (watcher := _hub.start_watcher(STATE_FILE)):
+            state["pids"]["vigia"] = watcher  # para esta stack quando o servidor Jupyter do aluno parar
     elif chosen == "binder":
         if not find_binary("prometheus"):
             raise ErroDaStack("Modo binder, mas `prometheus` não está no PATH (ele vem do binder/apt.txt).")
@@ -375,15 +380,15 @@ def status(quiet: bool = False) -> list[dict]:
     rows = [
         {"componente": "API (notebook)", "endereco": settings.api_url, "no_ar": up_now(f"{settings.api_url}/health")},
         {"componente": "Prometheus", "endereco": settings.prometheus_url, "no_ar": prom.available()},
-        {"componente": "Alertmanager", "endereco": settings.alertmanager_url,
-         "no_ar": up_now(f"{settings.alertmanager_url}/-/ready")},
-        {"componente": "Grafana", "endereco": settings.grafana_url,
-         "no_ar": up_now(f"{settings.grafana_url}/api/health")},
+        {"componente": "Alertmanager", "endereco": settings.alertmanager_url, "no_ar": up_now(f"{settings.alertmanager_url}/-/ready")},
+        {"componente": "Grafana", "endereco": settings.grafana_url, "no_ar": up_now(f"{settings.grafana_url}/api/health")},
         {"componente": "Receptor de alertas", "endereco": alerts.receiver_url() or "(parado neste processo)",
          "no_ar": alerts.receiver_url() is not None},
     ]
     if not quiet:
         print(f"Modo da stack: {mode}")
+        if settings.multiuser:
+            print(f"JupyterHub compartilhado: portas e pasta só de {settings.hub_user} ({settings.home}).")
         for row in rows:
             print(f"  {row['componente']:<20} {'no ar ' if row['no_ar'] else 'parado'}  {row['endereco']}")
         if mode == "binder":

@@ -3,6 +3,24 @@
 # Em outras plataformas apenas diz o que instalar: os testes que precisam deles
 # são pulados localmente (com a instrução) e falham no CI.
 set -euo pipefail
+
+# configurable-http-proxy (npm), o proxy do JupyterHub: o teste da turma (tests/test_hub.py) o usa.
+# Instalado só para este repositório, em .venv/node (sem root, versão fixa).
+CHP_VERSION="5.3.0"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+chp="${root}/.venv/node/node_modules/.bin/configurable-http-proxy"
+if [ -x "${chp}" ] || command -v configurable-http-proxy >/dev/null 2>&1; then
+  echo "configurable-http-proxy: ok"
+elif command -v npm >/dev/null 2>&1; then
+  echo "Instalando configurable-http-proxy@${CHP_VERSION} em .venv/node (npm)..."
+  npm install --prefix "${root}/.venv/node" --no-audit --no-fund --loglevel=error \
+    "configurable-http-proxy@${CHP_VERSION}" >/dev/null
+else
+  echo "Aviso: falta o npm (Node.js) para instalar o configurable-http-proxy, o proxy do JupyterHub."
+  echo "  Debian/Ubuntu: sudo apt-get install npm; macOS: brew install node. Depois rode este script de novo."
+  echo "  Sem ele, o teste do JupyterHub (tests/test_hub.py) é pulado (no CI, falha)."
+fi
+
 missing=()
 for bin in prometheus promtool prometheus-alertmanager amtool chromium; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")

@@ -9,7 +9,7 @@ from loguru import logger
 
 from kit import alerts, model
 from kit import logger as kit_logger
-from tests.conftest import free_port
+from tests._tools import free_port
 
 
 def test_console_shows_one_line_per_exception_and_the_file_keeps_the_traceback(tmp_path):

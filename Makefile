@@ -77,10 +77,11 @@ lab: prepare stack
 		--KernelManager.transport=ipc \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# Testes em paralelo (pytest-xdist, um processo por núcleo): cada processo tem KIT_HOME e portas próprios.
+# Testes em paralelo (pytest-xdist, um processo por núcleo): cada processo tem KIT_HOME e portas próprios;
+# os módulos com fixtures caras (stack, correção, navegador) ficam inteiros num processo (xdist_group).
 TEST_JOBS ?= auto
 test: venv-dev system-deps
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --durations=15
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=15
 
 course: venv
 	$(BIN)/python scripts/run_course.py
@@ -92,7 +93,7 @@ notebooks: venv
 
 # O laço de edição: sem os testes que sobem notebooks, navegador ou a stack inteira (< 2 min).
 test-fast: venv-dev
-	$(BIN)/python -m pytest -n $(TEST_JOBS) -m "not slow"
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup -m "not slow"
 
 bench: venv
 	$(BIN)/python bench/bench_training.py

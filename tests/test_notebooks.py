@@ -72,8 +72,8 @@ def shared_fast_stack():
     subprocess.run([sys.executable, "-m", "kit", "stack", "down"], env=env, capture_output=True, timeout=60)
 
 
-# Na segunda passada só se exige que nada quebre; as saídas marcadas são comparadas na primeira.
-CHECK_SECOND_PASS = False
+# A segunda passada também é comparada com o commit: a aula rodada de novo conta a mesma história.
+CHECK_SECOND_PASS = True
 
 
 def _twice(path: Path, folder: Path) -> Path:

@@ -16,7 +16,7 @@ from kit import _process, alerts, doctor, drift, metrics, model, prom, runner, s
 from kit.config import settings
 from tests._tools import wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.stack]
+pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.xdist_group("stack_da_sessao")]
 RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
 
 # A grandeza por trás de cada alerta (a expressão sem o limiar final). Cada uma precisa

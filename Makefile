@@ -77,11 +77,13 @@ lab: prepare stack
 		--KernelManager.transport=ipc \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# Testes em paralelo (pytest-xdist, um processo por núcleo): cada processo tem KIT_HOME e portas próprios;
-# os módulos com fixtures caras (stack, correção, navegador) ficam inteiros num processo (xdist_group).
-TEST_JOBS ?= auto
+# Testes em paralelo (pytest-xdist): cada processo tem KIT_HOME e portas próprios, e cada arquivo de teste
+# roda inteiro num processo só (--dist loadfile: as fixtures de módulo — stack, lote de correção, navegador —
+# sobem uma vez). Um processo a mais que os núcleos: boa parte da suíte espera (coletas, alertas, kernels).
+# (--dist loadgroup não serve: com o pytest 9 o xdist 3.8 perde o grupo e a fixture roda em dois processos.)
+TEST_JOBS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
 test: venv-dev system-deps
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --durations=15
 
 course: venv
 	$(BIN)/python scripts/run_course.py
@@ -93,7 +95,7 @@ notebooks: venv
 
 # O laço de edição: sem os testes que sobem notebooks, navegador ou a stack inteira (< 2 min).
 test-fast: venv-dev
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile -m "not slow"
 
 bench: venv
 	$(BIN)/python bench/bench_training.py

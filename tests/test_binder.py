@@ -26,9 +26,6 @@ from kit.config import settings
 from tests._tools import jupyter_process, require_binary, wait_until
 from tests._tools import free_port
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("binder")
-
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 PREFIX = "/user/teste/"

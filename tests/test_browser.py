@@ -25,7 +25,7 @@ import pytest
 from tests._tools import jupyter_process, require_binary
 from tests._tools import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("navegador")]
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 NOTEBOOK = ROOT / "notebooks" / "01_preparacao_ambiente.ipynb"

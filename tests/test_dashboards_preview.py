@@ -24,9 +24,6 @@ from kit.data import FEATURES
 from tests._tools import require_binary
 from tests._tools import free_port
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("previa")
-
 UIDS = ["api-health", "business-churn", "ml-metrics", "overview"]
 CLIENTE = {"pais": "Alemanha", "genero": "Feminino", "idade": 52, "anos_cliente": 2, "saldo_conta": 90000.0,
            "numero_produtos": 3, "cartao_credito": "Sim", "salario_estimado": 80000.0, "escore_credito": 610}

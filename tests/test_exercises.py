@@ -23,9 +23,6 @@ import pytest
 
 from tests._tools import require_binary
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("correcao")
-
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "exercises.py"
 EXERCISES = sorted(p.stem for p in (ROOT / "solutions").glob("ex[0-9][0-9]_*.ipynb"))

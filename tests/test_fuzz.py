@@ -36,9 +36,6 @@ from schemathesis.errors import FailureGroup
 
 from kit.api import MAX_BODY_BYTES
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("fuzz")
-
 CLIENTE = {"pais": "Espanha", "genero": "Masculino", "idade": 41, "anos_cliente": 7, "saldo_conta": 1500.5,
            "numero_produtos": 2, "cartao_credito": "Não", "salario_estimado": 52000.0, "escore_credito": 700}
 

@@ -19,7 +19,7 @@ from tests import hub_driver
 from tests._tools import IN_CI, require_binary, wait_until
 from tests._tools import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.xdist_group("hub")]
+pytestmark = [pytest.mark.slow, pytest.mark.stack]
 USERS = ["ana", "bia", "caio"]
 
 

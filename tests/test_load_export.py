@@ -20,7 +20,7 @@ from kit.config import settings
 from tests._tools import wait_until
 from tests._tools import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack_da_sessao")]
+pytestmark = pytest.mark.slow
 CHURN = "/churn/{id_cliente}"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from kit import data, metrics, model
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("modelo")]
+pytestmark = pytest.mark.slow
 
 
 def _f2_gauges() -> dict:

@@ -27,9 +27,6 @@ import yaml
 from kit.stack import render_optional_receivers
 from tests._tools import IN_CI, require_binary
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("monitoring")
-
 REPO = Path(__file__).resolve().parents[1]
 MON = REPO / "monitoring"
 PROM_CONFIG = MON / "prometheus" / "prometheus.yml"

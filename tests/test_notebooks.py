@@ -6,8 +6,8 @@
 | kernel, contra uma stack rápida que já estava | marcadas `nbval-check-output` batem com as do commit; rodar  |
 | no ar (como no `make lab`)                    | a aula de novo no mesmo kernel não quebra nada (§2.2)        |
 | `scripts/run_course.py` com STACK_MODE=none   | sem stack cada aula termina e diz o que não pôde mostrar, e o |
-|                                               | `make course` não toca models/, outputs/ nem logs/ do checkout |
-| papermill no modo binder                      | o curso usa o Prometheus sob o prefixo do JupyterHub          |
+| (test_course_modes.py)                        | `make course` não toca models/, outputs/ nem logs/ do checkout |
+| papermill no modo binder (test_course_modes)  | o curso usa o Prometheus sob o prefixo do JupyterHub          |
 
 Antes eram sete execuções do curso por suíte (papermill em três modos, duas no mesmo kernel, o navegador
 com as seis aulas e o nbval); agora são quatro, e o navegador roda uma aula (tests/test_browser.py).
@@ -17,7 +17,6 @@ stack de `make lab` de quem roda os testes).
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import re
 import subprocess
@@ -105,46 +104,3 @@ def test_each_lesson_matches_the_commit_and_runs_again_in_the_same_kernel(shared
     print(f"\n[nbval, cada aula duas vezes no mesmo kernel] {summary}")
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
     assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
-
-
-def _tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def test_make_course_without_stack_completes_and_never_touches_the_checkout():
-    """O `make course` de um aluno sem Docker nem Prometheus: roda num KIT_HOME temporário e portas livres."""
-    watched = {name: _tree_digest(ROOT / name) for name in ("models", "outputs", "logs")}
-    env = dict(os.environ)
-    for name in ("KIT_HOME", *PORT_VARIABLES):  # como no terminal do aluno: o run_course escolhe os seus
-        env.pop(name, None)
-    env["STACK_MODE"] = "none"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_course.py")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    print("\n" + proc.stdout[-1500:])
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
-    assert "without encryption" not in proc.stderr, "o kernel voltou a avisar de TCP sem criptografia"
-    where = re.search(r"Cópias executadas em: (.+)", proc.stdout)
-    assert where, "o make course deve dizer onde ficaram as cópias executadas"
-    copies = Path(where.group(1).strip())
-    assert ROOT not in copies.parents, f"as cópias executadas foram parar dentro do checkout: {copies}"
-    text = "".join((copies / nb.name).read_text(encoding="utf-8") for nb in NOTEBOOKS)
-    assert "Sem Prometheus" in text or "sem Prometheus" in text, "o notebook deve dizer o que não pôde mostrar"
-    after = {name: _tree_digest(ROOT / name) for name in watched}
-    assert after == watched, "o make course mudou arquivos do checkout (models/, outputs/ ou logs/)"
-
-
-def test_papermill_runs_the_whole_course_in_binder_mode(monkeypatch, tmp_path):
-    require_binary("prometheus", "apt-get install prometheus")
-    env = _isolated_env("binder")
-    env["JUPYTERHUB_SERVICE_PREFIX"] = "/user/teste/"  # Prometheus sob o prefixo, como atrás do proxy
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in set(os.environ) - set(env):
-        monkeypatch.delenv(name)
-    results = run_course.run(NOTEBOOKS, tmp_path)
-    failures = [f"{name}: {status}" for name, _, status in results if status != "ok"]
-    assert not failures, "\n".join(failures)
-    print(f"\n[medida] curso inteiro (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
-    text = "".join(Path(tmp_path / nb.name).read_text() for nb in NOTEBOOKS)
-    assert "/user/teste/prometheus" in text, "os notebooks deveriam mostrar o Prometheus do modo binder"

@@ -9,9 +9,6 @@ from kit import _process, prom
 from kit.errors import ErroDoKit
 from tests._tools import require_binary
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("prom")
-
 CONFIG = """
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: [regras.yml]

@@ -6,9 +6,6 @@ import pytest
 from kit import promlab
 from tests._tools import require_binary
 
-# Um processo do xdist para o módulo inteiro: as fixtures de módulo/sessão dele não rodam duas vezes.
-pytestmark = pytest.mark.xdist_group("promlab")
-
 T0 = 1_700_000_000  # as séries gravadas ficam num intervalo fixo (longe do relógio)
 RECORDING = "\n".join([
     "# TYPE vendas gauge",

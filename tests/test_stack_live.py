@@ -16,7 +16,7 @@ from kit import _process, alerts, doctor, drift, metrics, model, prom, runner, s
 from kit.config import settings
 from tests._tools import wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.stack, pytest.mark.xdist_group("stack_da_sessao")]
+pytestmark = [pytest.mark.slow, pytest.mark.stack]
 RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
 
 # A grandeza por trás de cada alerta (a expressão sem o limiar final). Cada uma precisa
@@ -66,6 +66,9 @@ def scraped(live_stack):
     first_sample = time.monotonic() - start
     print(f"\n[medida] API no ar → primeira amostra no Prometheus (modo rápido): {first_sample:.1f} s")
     drift.check("novos_2")
+    # Rótulos do lote 1 (sem drift): a série model_f2_score{dataset="producao"} passa a existir, como na aula 5.
+    # Sem isso ela só existiria se outro teste do mesmo processo tivesse avaliado um lote.
+    model.evaluate("novos_1")
     _load(api)
     # dois scrapes depois da carga: rate() precisa de duas amostras com a carga dentro
     time.sleep(3)

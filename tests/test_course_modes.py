@@ -1,0 +1,63 @@
+"""O curso inteiro nos outros dois modos da stack (veja a tabela em test_notebooks.py).
+
+Num arquivo à parte para o pytest-xdist (--dist loadfile) poder rodá-lo noutro processo, ao mesmo tempo que
+test_notebooks.py: são as três execuções mais longas da suíte.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests._tools import require_binary
+from tests.test_notebooks import NOTEBOOKS, PORT_VARIABLES, ROOT, _isolated_env, run_course
+
+pytestmark = pytest.mark.slow
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_make_course_without_stack_completes_and_never_touches_the_checkout():
+    """O `make course` de um aluno sem Docker nem Prometheus: roda num KIT_HOME temporário e portas livres."""
+    watched = {name: _tree_digest(ROOT / name) for name in ("models", "outputs", "logs")}
+    env = dict(os.environ)
+    for name in ("KIT_HOME", *PORT_VARIABLES):  # como no terminal do aluno: o run_course escolhe os seus
+        env.pop(name, None)
+    env["STACK_MODE"] = "none"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_course.py")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    print("\n" + proc.stdout[-1500:])
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+    assert "without encryption" not in proc.stderr, "o kernel voltou a avisar de TCP sem criptografia"
+    where = re.search(r"Cópias executadas em: (.+)", proc.stdout)
+    assert where, "o make course deve dizer onde ficaram as cópias executadas"
+    copies = Path(where.group(1).strip())
+    assert ROOT not in copies.parents, f"as cópias executadas foram parar dentro do checkout: {copies}"
+    text = "".join((copies / nb.name).read_text(encoding="utf-8") for nb in NOTEBOOKS)
+    assert "Sem Prometheus" in text or "sem Prometheus" in text, "o notebook deve dizer o que não pôde mostrar"
+    after = {name: _tree_digest(ROOT / name) for name in watched}
+    assert after == watched, "o make course mudou arquivos do checkout (models/, outputs/ ou logs/)"
+
+
+def test_papermill_runs_the_whole_course_in_binder_mode(monkeypatch, tmp_path):
+    require_binary("prometheus", "apt-get install prometheus")
+    env = _isolated_env("binder")
+    env["JUPYTERHUB_SERVICE_PREFIX"] = "/user/teste/"  # Prometheus sob o prefixo, como atrás do proxy
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in set(os.environ) - set(env):
+        monkeypatch.delenv(name)
+    results = run_course.run(NOTEBOOKS, tmp_path)
+    failures = [f"{name}: {status}" for name, _, status in results if status != "ok"]
+    assert not failures, "\n".join(failures)
+    print(f"\n[medida] curso inteiro (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
+    text = "".join(Path(tmp_path / nb.name).read_text() for nb in NOTEBOOKS)
+    assert "/user/teste/prometheus" in text, "os notebooks deveriam mostrar o Prometheus do modo binder"

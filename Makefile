@@ -122,9 +122,9 @@ TIMEOUT ?= 120
 JOBS    ?=
 
 exercises: venv-dev
-	$(BIN)/python scripts/exercises.py generate $(if $(FORCE),--force,)
+	$(BIN)/python scripts/grading.py generate $(if $(FORCE),--force,)
 
 grade: venv-dev
 	@test -n "$(SUBMISSIONS)" || { echo "Use: make grade SUBMISSIONS=<pasta com uma subpasta por aluno>"; exit 2; }
-	$(BIN)/python scripts/exercises.py grade "$(SUBMISSIONS)" --output "$(GRADES)" --timeout $(TIMEOUT) \
+	$(BIN)/python scripts/grading.py grade "$(SUBMISSIONS)" --output "$(GRADES)" --timeout $(TIMEOUT) \
 		$(if $(JOBS),--jobs $(JOBS),)

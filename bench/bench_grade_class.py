@@ -1,7 +1,7 @@
 """Quanto tempo leva corrigir uma turma: N alunos sintéticos × todos os exercícios, com `make grade`.
 
 Gera N entregas (metade cópias de solutions/, nota máxima; metade cópias de exercises/ intocados, nota
-zero — o nbgrader executa as duas por inteiro), roda a correção oficial (scripts/exercises.py grade, a
+zero — o nbgrader executa as duas por inteiro), roda a correção oficial (scripts/grading.py grade, a
 mesma do `make grade`) com JOBS correções simultâneas e mede o tempo de parede. Extrapola linearmente
 para a turma pedida em --turma (o custo por entrega não depende do tamanho da turma; a conta é rotulada
 como extrapolada).
@@ -51,7 +51,7 @@ def main() -> None:
     submissions = args.alunos * len(exercises)
     load_before = os.getloadavg()
     started = time.monotonic()
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "exercises.py"), "grade", str(work / "entregas"),
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "grading.py"), "grade", str(work / "entregas"),
                     "--output", str(work / "notas"), "--jobs", str(args.jobs), "--timeout", str(args.timeout)],
                    check=True, env={**os.environ, "KIT_GRADING": "1"}, stdout=subprocess.DEVNULL)
     wall = time.monotonic() - started

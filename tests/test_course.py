@@ -15,7 +15,9 @@ def test_check_environment_lists_what_this_machine_has():
     assert items["kit"] == kit.__version__ and items["Modo da stack"] in ("compose", "native", "binder", "none")
 
 
-def test_start_twice_is_the_same_lesson_and_finish_stops_it(trained, capsys):
+def test_start_twice_is_the_same_lesson_and_finish_stops_it(trained, capsys, monkeypatch):
+    # Sem Prometheus (outro teste do mesmo processo pode ter uma stack no ar): a aula roda sem stack.
+    monkeypatch.setattr(course.settings, "prometheus_url", f"http://127.0.0.1:{_process.free_port()}")
     port = _process.free_port()
     first = course.start(stack_up=False, api_port=port)
     try:

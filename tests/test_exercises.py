@@ -24,7 +24,7 @@ import pytest
 from tests._tools import require_binary
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "exercises.py"
+SCRIPT = ROOT / "scripts" / "grading.py"
 EXERCISES = sorted(p.stem for p in (ROOT / "solutions").glob("ex[0-9][0-9]_*.ipynb"))
 
 

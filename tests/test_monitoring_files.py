@@ -47,7 +47,7 @@ EXPECTED_ALERTS = {
 DS_REF = {"type": "prometheus", "uid": "prometheus-churn"}
 DASHBOARD_UIDS = {"api-health", "ml-metrics", "business-churn", "overview"}
 ALLOWED_PANEL_TYPES = {"timeseries", "stat", "gauge", "piechart", "barchart", "table", "bargauge", "text"}
-# Títulos de painel do planejamento do curso (seção 4.3), por dashboard.
+# Títulos de painel que o projeto original pedia, por dashboard.
 SEED_TITLES = {
     "api-health": ["Status da API", "Requisições/segundo", "Latência P95", "Taxa de Erro",
                    "Requisições Ativas", "Erros por Código HTTP"],

@@ -7,10 +7,12 @@
 | no ar (como no `make lab`)                    | a aula de novo no mesmo kernel não quebra nada (§2.2)        |
 | `scripts/run_course.py` com STACK_MODE=none   | sem stack cada aula termina e diz o que não pôde mostrar, e o |
 | (test_course_modes.py)                        | `make course` não toca models/, outputs/ nem logs/ do checkout |
-| papermill no modo binder (test_course_modes)  | o curso usa o Prometheus sob o prefixo do JupyterHub          |
+| papermill das aulas 03 e 04 no modo binder    | o kit usa o Prometheus sob o prefixo do JupyterHub (consultas, |
+| (test_course_modes.py)                        | prévias, alertas)                                            |
 
 Antes eram sete execuções do curso por suíte (papermill em três modos, duas no mesmo kernel, o navegador
-com as seis aulas e o nbval); agora são quatro, e o navegador roda uma aula (tests/test_browser.py).
+com as seis aulas e o nbval); agora são três e meia (duas passadas no nbval, uma sem stack, a 03 e a 04 no
+modo binder), e o navegador roda uma aula (tests/test_browser.py).
 Cada execução usa um KIT_HOME e portas próprios (não colide com a API/stack de outros testes nem com a
 stack de `make lab` de quem roda os testes).
 """

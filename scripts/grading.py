@@ -1,7 +1,7 @@
 """Exercícios: gera as versões do aluno e corrige entregas com o nbgrader.
 
-    python scripts/exercises.py generate                      # solutions/ → exercises/ (make exercises)
-    python scripts/exercises.py grade entregas/ --output notas/ --timeout 120   # (make grade)
+    python scripts/grading.py generate                      # solutions/ → exercises/ (make exercises)
+    python scripts/grading.py grade entregas/ --output notas/ --timeout 120   # (make grade)
 
 `solutions/` é a fonte única: cada notebook tem o enunciado, as regiões de solução
 (### BEGIN/END SOLUTION) e as células de conferência com pontos (com partes
@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python scripts/exercises.py` acha o kit mesmo sem o venv instalado
+sys.path.insert(0, str(ROOT))  # `python scripts/grading.py` acha o kit mesmo sem o venv instalado
 from kit import _grading_judge as judge  # noqa: E402
 
 SANDBOX_UID = 61000  # como root, cada correção roda com um uid próprio a partir deste (sem login, sem grupos)

@@ -69,3 +69,27 @@ def live_stack(trained):
     runner.stop(settings.api_port)
     alerts.stop_receiver()
     stack.down(quiet=True)
+
+
+# Os arquivos mais longos primeiro: com o xdist (make test usa --dist loadfile --no-loadscope-reorder) cada um
+# começa logo, num processo diferente, em vez de ficar para o fim da fila e esticar a suíte.
+LONGEST_FIRST = ("test_exercises.py", "test_notebooks.py", "test_course_modes.py", "test_hub.py", "test_browser.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # estável: a ordem dentro do arquivo fica
+
+
+def pytest_terminal_summary(terminalreporter):
+    """No fim, o tempo de cada arquivo de teste (setup + chamada + teardown): onde a suíte gasta."""
+    totals: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) in ("setup", "call", "teardown"):
+                path = report.nodeid.split("::")[0]
+                totals[path] = totals.get(path, 0.0) + report.duration
+    if totals:
+        terminalreporter.write_sep("=", "tempo por arquivo de teste (soma dos testes, em todos os processos)")
+        for path, seconds in sorted(totals.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{seconds:8.1f} s  {path}")

@@ -1,5 +1,5 @@
 # Monitoramento MLOps — comandos do curso.
-#   make lab    → prepara tudo e abre o JupyterLab em notebooks/
+#   make lab    → prepara tudo e abre o JupyterLab em minhas_aulas/ (as aulas com as tarefas em branco)
 #   make test   → instala o que falta e roda a suíte inteira
 PYTHON ?= python3
 VENV   := .venv

@@ -62,7 +62,7 @@ def test_make_lab_installs_only_the_course_and_make_test_adds_the_extras():
     course_recipe = makefile.split("$(STAMP): ", 1)[1].split("\n\n", 1)[0]
     assert "requirements.txt" in course_recipe and "requirements-dev" not in course_recipe
     assert "requirements-instructor" not in course_recipe and "check_course_env.py" in course_recipe
-    assert re.search(r"^lab: prepare stack$", makefile, re.M) and re.search(r"^prepare: venv$", makefile, re.M)
+    assert re.search(r"^lab: prepare stack minhas-aulas$", makefile, re.M) and re.search(r"^prepare: venv$", makefile, re.M)
     assert re.search(r"^test: venv-dev", makefile, re.M)
 
 

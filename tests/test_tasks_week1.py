@@ -99,3 +99,10 @@ def test_the_api_reference_never_raises_when_the_api_is_down(capsys):
     response, will_leave = week1.api_answer(None, None, f"http://127.0.0.1:{free_port()}", 123, 0.2)
     assert (response, will_leave) == (None, None) and tasks.outcomes["1.2"].status == "todo"
     assert "não conseguiu falar com a API" in capsys.readouterr().out
+
+
+def test_the_vectorised_grid_is_sklearns_fbeta():
+    y, risk = _validation()
+    for beta in (1, 2):
+        assert week1._f_beta_grid(y, risk, beta) == pytest.approx([_f(t, beta) for t in GRID], abs=1e-12)
+    assert week1._f_beta_grid([0, 0], [0.2, 0.9], 2).tolist() == [0.0] * len(GRID)  # sem churn: 0, não divisão por 0

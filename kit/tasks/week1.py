@@ -27,10 +27,19 @@ def _f_beta(y_true, risk, limit: float, beta: float = 2) -> float:
     return float(fbeta_score(y_true, (np.asarray(risk) >= limit).astype(int), beta=beta, zero_division=0))
 
 
+def _f_beta_grid(y_true, risk, beta: float) -> np.ndarray:
+    """O F-beta da classe 1 em cada limiar da grade, de uma vez (a mesma conta do fbeta_score, sem 99 chamadas)."""
+    y = np.asarray(y_true).astype(bool)
+    predicted = np.asarray(risk)[None, :] >= GRID[:, None]
+    tp = (predicted & y).sum(axis=1)
+    fp, fn = (predicted & ~y).sum(axis=1), (~predicted & y).sum(axis=1)
+    denominator = (1 + beta ** 2) * tp + beta ** 2 * fn + fp
+    return np.divide((1 + beta ** 2) * tp, denominator, out=np.zeros(len(GRID)), where=denominator > 0)
+
+
 def best_threshold(y_true, risk, beta: float = 2) -> float:
     """O limiar da grade 0.01..0.99 com o maior F-beta (o menor, no empate)."""
-    scores = [_f_beta(y_true, risk, t, beta) for t in GRID]
-    return float(GRID[int(np.argmax(scores))])
+    return float(GRID[int(np.argmax(_f_beta_grid(y_true, risk, beta)))])
 
 
 # --- Sua vez 1.1: o limiar que maximiza o F2 na validação, comparado com 0,5 --------------------------

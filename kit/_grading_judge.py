@@ -211,6 +211,26 @@ def verdict(reference: list[dict], submitted: list[dict]) -> tuple[str, list[str
 
 
 # --- leitura do código do aluno (sem executar) ---------------------------------------------------
+UNSOLVED = "Ainda não resolvido"  # a mensagem do esboço que o nbgrader põe no lugar de cada solução
+
+
+def unsolved_functions(source: str) -> list[str]:
+    """As funções de uma célula de resposta cujo corpo ainda levanta o NotImplementedError do esboço.
+
+    Definir a função não dá erro (o esboço só levanta quando ela é chamada, na conferência): sem isto, a
+    célula de resposta intocada não apareceria como "ainda não resolvida" no feedback."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                isinstance(inner, ast.Raise) and UNSOLVED in ast.unparse(inner) for inner in ast.walk(node)):
+            found.append(node.name)
+    return found
+
+
 EXITS = {("os", "_exit"), ("os", "kill"), ("os", "abort"), ("os", "killpg"), ("sys", "exit"), ("signal", "raise_signal")}
 INTROSPECTION = {"settrace", "setprofile", "_getframe", "get_objects", "get_referrers", "currentframe", "stack",
                  "register", "set_custom_exc", "input_transformers_cleanup", "ast_transformers", "do_shutdown",

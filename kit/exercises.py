@@ -11,7 +11,8 @@ mostra um ✔. As mesmas células valem pontos na correção do instrutor.
 
 Trabalhe numa cópia em meus_exercicios/ (`make meus-exercicios`), nunca em exercises/:
 `data_path` acha os dados em exercises/dados/ de qualquer pasta do repositório. Dentro
-do Jupyter, um NameError ganha uma dica: rode antes a célula de resposta que define o nome.
+do Jupyter, um NameError ganha uma dica (rode antes a célula de resposta que define o nome), e uma
+função de resposta ainda no esboço (NotImplementedError) diz qual é e onde escrevê-la.
 """
 from __future__ import annotations
 
@@ -98,26 +99,49 @@ def dashboard_problems(dashboard: dict) -> list[str]:
     return problems
 
 
-def _name_error_hint(shell, etype, value, tb, tb_offset=None):
+def _unsolved_function(tb) -> str | None:
+    """O nome da função de resposta cujo esboço levantou o NotImplementedError (None se foi no nível de cima)."""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    name = tb.tb_frame.f_code.co_name
+    return None if name.startswith("<") else name
+
+
+def _hint(etype, value, tb) -> str:
+    if issubclass(etype, NotImplementedError):
+        function = _unsolved_function(tb)
+        if function is None:
+            return ""  # a própria célula de resposta: a mensagem do esboço já diz o que fazer
+        return (f"\n💡 A função `{function}` ainda não foi resolvida: o `raise NotImplementedError` está no corpo dela, "
+                f"na célula de resposta acima (a que define {function}). Escreva a solução lá, rode aquela célula e "
+                "depois esta de novo.")
+    name = getattr(value, "name", None) or "esse nome"
+    return (f"\n💡 `{name}` ainda não existe: rode primeiro a célula de resposta acima (a que define {name}) "
+            "e depois esta de novo. Se aquela célula deu erro, corrija-a antes; se o nome é seu, confira a grafia.")
+
+
+def _exercise_hint(shell, etype, value, tb, tb_offset=None):
     """Mostra o traceback de sempre com, embaixo, o que fazer (pt-BR). Continua sendo um erro (zero na correção)."""
     stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    name = getattr(value, "name", None) or "esse nome"
-    hint = (f"\n💡 `{name}` ainda não existe: rode primeiro a célula de resposta acima (a que define {name}) "
-            "e depois esta de novo. Se aquela célula deu erro, corrija-a antes; se o nome é seu, confira a grafia.")
-    value._render_traceback_ = lambda: stb + [hint]  # o IPython usa este traceback no lugar do padrão
+    hint = _hint(etype, value, tb)
+    if hint:
+        value._render_traceback_ = lambda: stb + [hint]  # o IPython usa este traceback no lugar do padrão
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # o handler é quem mostra o erro
 
 
-def _install_name_error_hint() -> None:
+HINTED = (NameError, NotImplementedError)
+
+
+def _install_hints() -> None:
     """Só dentro do IPython/Jupyter, e uma vez só (importar de novo não empilha nada)."""
     try:
         from IPython import get_ipython
     except ImportError:
         return
     shell = get_ipython()
-    if shell is not None and shell.custom_exceptions != (NameError,):
-        shell.set_custom_exc((NameError,), _name_error_hint)
+    if shell is not None and shell.custom_exceptions != HINTED:
+        shell.set_custom_exc(HINTED, _exercise_hint)
 
 
-_install_name_error_hint()
+_install_hints()
 _grading.snapshot()  # a correção compara com este retrato o que as células de resposta mudarem

@@ -385,10 +385,15 @@ def _cell_errors(notebook, grade_ids: set[str], timeout: int) -> list[str]:
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         error = _error(cell) if cell.cell_type == "code" else None
-        if error is None:
-            continue
         name = meta.get("grade_id") or cell.get("id") or "sem id"
         kind = "célula de resposta" if meta.get("solution") else "célula"
+        if error is None:
+            functions = judge.unsolved_functions(cell.source) if meta.get("solution") else []
+            if functions:  # a definição roda sem erro; o esboço só levanta na conferência
+                names = ", ".join(f"`{f}`" for f in functions)
+                which = f"as funções {names} ainda são" if len(functions) > 1 else f"a função {names} ainda é"
+                notes.append(f"a {kind} '{name}' ainda não foi resolvida ({which} o esboço: NotImplementedError)")
+            continue
         ename, evalue = error.get("ename", "Erro"), " ".join(str(error.get("evalue", "")).split())
         if ename in INTERRUPTED:
             notes.append(f"a {kind} '{name}' passou de {timeout} s e foi interrompida (laço infinito?)")

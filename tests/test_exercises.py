@@ -277,10 +277,12 @@ def test_deleted_cells_are_graded_with_reason(graded):
 @pytest.mark.slow
 def test_feedback_names_the_answer_cell_that_broke(graded):
     rows, feedback, _ = graded
-    assert rows[("laco", "ex01_limiar_f2")][0] == 3  # só a tarefa 1, antes da célula quebrada
+    assert rows[("laco", "ex01_limiar_f2")][0] == 4  # tarefas 1 e 3: cada conferência usa só as próprias entradas
     assert "erro na célula de resposta 'resposta_relatorio' — SyntaxError" in feedback["laco"]
     assert "a célula de resposta 'resposta_erros' passou de 20 s e foi interrompida" in feedback["laco"]
     assert "a célula de resposta 'resposta_dashboard' ainda não foi resolvida" in feedback["em_branco"]
+    assert ("a célula de resposta 'resposta_limiar' ainda não foi resolvida (a função `best_threshold` ainda é o "
+            "esboço" in feedback["em_branco"])  # a definição roda sem erro, mas o esboço é avisado igual
     assert "dashboard_versoes.json não foi gerado" in feedback["em_branco"]
     assert "FileNotFoundError" not in feedback["em_branco"]
 
@@ -372,3 +374,71 @@ def test_nothing_outside_the_submission_was_changed(graded, tmp_path_factory):
     time.sleep(1.5)  # se ainda estivesse vivo, já teria escrito de novo
     assert (base / "notas" / "grades.csv").read_text(encoding="utf-8") == grades and "hack" not in grades
     assert rows[("solucao", "ex02_analise_logs")][0] == rows[("solucao", "ex02_analise_logs")][1]
+
+
+# --- ex01: cada conferência com as próprias entradas, a AUC conferida, a função intocada avisada ------------
+EX01_WRONG_AUC = '''def report_at(y_true, risk, threshold):
+    predicted = (np.asarray(risk) >= threshold).astype(int)
+    return {"precisao": float(precision_score(y_true, predicted)), "recall": float(recall_score(y_true, predicted)),
+            "f2": float(fbeta_score(y_true, predicted, beta=2)), "auc": float(roc_auc_score(y_true, predicted))}
+'''
+
+
+def test_ex01_text_points_to_the_data_where_it_is():
+    """De meus_exercicios/ não há dados/ ao lado: o texto diz onde o arquivo está (exercises/dados/, via data_path)."""
+    import re
+
+    text = "\n".join(c.source for c in nbformat.read(ROOT / "exercises" / "ex01_limiar_f2.ipynb", as_version=4).cells
+                     if c.cell_type == "markdown")
+    assert "ex01_validacao.csv" in text and "exercises/dados/" in text and "meus_exercicios/" in text
+    assert not re.search(r"(?<!exercises/)dados/ex01_validacao\.csv", text), "o texto aponta para dados/ ao lado"
+
+
+@pytest.mark.slow
+def test_ex01_checks_stand_alone_cover_the_auc_and_name_the_unsolved_function(tmp_path):
+    """Aluno em outra pasta (sem dados/ ao lado): tarefa 1 intocada, tarefa 2 com a AUC da previsão 0/1 e depois
+    certa, tarefa 3 resolvida — num kernel só, como no JupyterLab."""
+    solution = {_gid(c): c for c in nbformat.read(ROOT / "solutions" / "ex01_limiar_f2.ipynb", as_version=4).cells}
+    student = {_gid(c): c for c in nbformat.read(ROOT / "exercises" / "ex01_limiar_f2.ipynb", as_version=4).cells}
+    answers = {gid: "\n".join(line for line in c.source.splitlines() if "### " not in line)
+               for gid, c in solution.items() if "### BEGIN SOLUTION" in c.source}
+    order = [("preparacao", None), ("resposta_limiar", None), ("conferencia_limiar", None),
+             ("resposta_relatorio", EX01_WRONG_AUC), ("conferencia_relatorio", None),
+             ("resposta_relatorio", answers["resposta_relatorio"]), ("conferencia_relatorio", None),
+             ("resposta_leitura", answers["resposta_leitura"]), ("conferencia_leitura", None)]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source or student[gid].source) for gid, source in order]
+    env = {k: v for k, v in os.environ.items() if k != "KIT_GRADING"}
+    cells = _execute(notebook, tmp_path, env).cells
+    outputs = [_text(c) for c in cells]
+    errors = [next((o for o in c.outputs if o.output_type == "error"), None) for c in cells]
+    assert errors[1] is None and errors[2].ename == "NotImplementedError", outputs[2]
+    assert errors[5] is None, outputs[5]
+    assert "💡 A função `best_threshold` ainda não foi resolvida" in outputs[2]
+    assert errors[4].ename == "AssertionError" and "A auc mudou quando o limiar foi de 0.3 para 0.6" in errors[4].evalue
+    assert "roc_auc_score(y_true, risk)" in errors[4].evalue
+    assert errors[6] is None and "✔ precisao =" in outputs[6], outputs[6]  # sem a tarefa 1
+    assert errors[8] is None and "✔ leitura do resultado" in outputs[8], outputs[8]  # sem as tarefas 1 e 2
+
+
+def test_an_untouched_answer_function_is_reported_as_unsolved():
+    """A célula que só define a função roda sem erro; o feedback avisa mesmo assim, como nas respostas do nível de cima."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    import grading
+
+    from kit._grading_judge import unsolved_functions
+
+    blank = {_gid(c): c for c in nbformat.read(ROOT / "exercises" / "ex01_limiar_f2.ipynb", as_version=4).cells}
+    solved = {_gid(c): c for c in nbformat.read(ROOT / "solutions" / "ex01_limiar_f2.ipynb", as_version=4).cells}
+    assert unsolved_functions(blank["resposta_limiar"].source) == ["best_threshold"]
+    assert unsolved_functions(solved["resposta_limiar"].source) == []
+    assert unsolved_functions("def f(:\n") == []
+    two = "def a():\n    raise NotImplementedError('Ainda não resolvido')\n\ndef b():\n    raise NotImplementedError('Ainda não resolvido')\n"
+    executed = nbformat.v4.new_notebook()
+    executed.cells = [copy.deepcopy(blank["resposta_limiar"]), copy.deepcopy(solved["resposta_relatorio"]),
+                      nbformat.v4.new_code_cell(two, metadata={"nbgrader": {"solution": True, "grade_id": "duas"}})]
+    notes = grading._cell_errors(executed, set(), 20)
+    assert notes == ["a célula de resposta 'resposta_limiar' ainda não foi resolvida (a função `best_threshold` "
+                     "ainda é o esboço: NotImplementedError)",
+                     "a célula de resposta 'duas' ainda não foi resolvida (as funções `a`, `b` ainda são o esboço: "
+                     "NotImplementedError)"]

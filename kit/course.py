@@ -129,7 +129,7 @@ def wait_for_scrape(timeout: float = 30.0) -> bool:
                 return True
         except prom.PrometheusIndisponivel:
             return False
-        time.sleep(0.5)
+        time.sleep(0.1)  # no modo rápido a coleta é a cada 1 s: esperar meio segundo a mais por vez era desperdício
     return False
 
 

@@ -118,18 +118,24 @@ def start(stack_up: bool = True, fast: bool = True, api_port: int | None = None,
     return session
 
 
-def wait_for_scrape(timeout: float = 30.0) -> bool:
-    """Espera o Prometheus raspar a API (True) — ou desiste sem erro (False)."""
+def wait_for_scrape(timeout: float = 30.0, after: float | None = None) -> bool:
+    """Espera o Prometheus raspar a API (True) — ou desiste sem erro (False).
+
+    `after` (um `time.time()`): espera uma coleta que começou depois desse instante, isto é, o Prometheus já
+    guardou tudo o que a API contou até ali — em vez de dormir um intervalo de coleta "por garantia".
+    """
     if not prom.available():
         return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if prom.value('up{job="api-churn"}') == 1:
-                return True
+            # início da última coleta que deu certo (timestamp() só dá o horário da amostra sobre um seletor puro)
+            scraped_at = prom.value('timestamp(up{job="api-churn"}) and up{job="api-churn"} == 1')
         except prom.PrometheusIndisponivel:
             return False
-        time.sleep(0.5)
+        if scraped_at is not None and scraped_at >= (after or 0.0):
+            return True
+        time.sleep(0.1)  # no modo rápido a coleta é a cada 1 s
     return False
 
 

@@ -3,7 +3,7 @@
     from kit import instrumentation
     instrumentation.record_request("GET", "/churn/{id_cliente}", "200", 0.004)
 
-As três métricas HTTP do contrato (DESIGN §6) nascem aqui, com as classes do próprio
+As três métricas HTTP do contrato (`kit.metrics.CONTRACT`) nascem aqui, com as classes do próprio
 prometheus_client, no registro global (o `/metrics` da API). O middleware da API
 (`kit.api`, que descobre o modelo da rota, o status e a duração) chama `record_request`
 uma vez por requisição, depois da resposta. `kit.metrics` reexporta estes objetos junto

@@ -165,3 +165,14 @@ def test_api_metrics_are_the_plain_prometheus_client_objects_of_kit_instrumentat
     assert REGISTRY.get_sample_value("api_errors_total", {**labels, "status_code": "404"}) == before + 1
     instrumentation.record_request("GET", "/teste-instrumentacao", "200", 0.01)
     assert REGISTRY.get_sample_value("api_errors_total", {**labels, "status_code": "200"}) is None
+
+
+def test_the_lesson_promql_solution_is_the_kit_reference():
+    import nbformat
+
+    from kit.config import settings
+
+    nb = nbformat.read(settings.root / "notebooks" / "03_metricas_prometheus.ipynb", as_version=4)
+    answers = {}
+    exec(next(c.source for c in nb.cells if "sua-vez" in c.metadata.get("tags", []) and "p95_api" in c.source), {}, answers)
+    assert (answers["taxa_por_rota"], answers["p95_api"]) == (RATE, P95)

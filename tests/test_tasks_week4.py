@@ -92,3 +92,18 @@ def test_without_promtool_the_checks_say_not_checked(capsys, monkeypatch):
     assert week4.panel({"type": "stat"}) == week4.REFERENCE_PANEL
     out = capsys.readouterr().out
     assert out.count("não conferido") == 2 and tasks.outcomes["4.2"].status == "todo"
+
+
+def test_the_lesson_solutions_are_the_kit_references():
+    """A solução que a aula mostra e a referência com que a conferência segue são a mesma (não divergem)."""
+    import nbformat
+
+    from kit.config import settings
+
+    nb = nbformat.read(settings.root / "notebooks" / "04_dashboards_grafana.ipynb", as_version=4)
+    answers = {}
+    for cell in nb.cells:
+        if "sua-vez" in cell.metadata.get("tags", []):
+            exec(cell.source, {}, answers)  # só literais: o painel e os dois textos YAML
+    assert answers["painel"] == week4.REFERENCE_PANEL
+    assert answers["regra"].strip() == RULE.strip() and answers["teste"].strip() == TEST.strip()

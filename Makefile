@@ -110,7 +110,7 @@ clean:
 # Aluno: `make minhas-aulas` cria minhas_aulas/ (fora do git) com as aulas e as tarefas "Sua vez" em branco,
 # sem sobrescrever nada (make lab chama). notebooks/ é a versão de referência, com as soluções e as saídas.
 minhas-aulas: venv
-	@$(BIN)/python scripts/student_copies.py
+	@$(BIN)/python -m kit minhas-aulas
 
 # Aluno: `make meus-exercicios` copia exercises/ex*.ipynb para meus_exercicios/ (fora do git) sem
 # sobrescrever nada; trabalhe lá — exercises/ é regerado pelo instrutor.

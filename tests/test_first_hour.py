@@ -82,7 +82,7 @@ def test_binder_buttons_come_from_one_place():
     urls = re.findall(r"https://mybinder\.org/v2/gh/([^/]+/[^/]+)/main\?urlpath=lab/tree/(\S+?)\)", readme)
     lessons = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert {slug for slug, _ in urls} == {repo}, "todos os botões usam o repositório do pyproject.toml"
-    assert [path for _, path in urls] == ["README.md", *[f"notebooks/{name}" for name in lessons]]
+    assert [path for _, path in urls] == ["README.md", *[f"minhas_aulas/{name}" for name in lessons]]
     other = binder_links.render(readme, "outra-org/outro-repo")
     assert {slug for slug, _ in re.findall(r"mybinder\.org/v2/gh/([^/]+/[^/]+)/main\?urlpath=lab/tree/(\S+?)\)",
                                            other)} == {"outra-org/outro-repo"}

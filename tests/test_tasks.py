@@ -1,17 +1,11 @@
 """O mecanismo "Sua vez": a conferência nunca trava a aula, e a cópia do aluno esconde as soluções."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
 
+from kit import _lessons as student_copies
 from kit import tasks
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import student_copies  # noqa: E402
 
 
 def _judge_two(value):
@@ -127,3 +121,12 @@ def test_copies_never_overwrite_student_work(tmp_path):
     assert (dest / "01_aula.ipynb").read_text(encoding="utf-8") == "meu trabalho"
     student_copies.write_copies(source, dest, ["01"], force=True)
     assert "<details>" in (dest / "01_aula.ipynb").read_text(encoding="utf-8")
+
+
+def test_unknown_lesson_number_is_a_pt_br_input_error(tmp_path):
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    nbformat.write(_lesson(), source / "01_aula.ipynb")
+    with pytest.raises(student_copies.EntradaInvalida, match="Não achei aulas 09"):
+        student_copies.write_copies(source, tmp_path / "x", ["09"], force=False)
+    assert not (tmp_path / "x").exists()

@@ -1,8 +1,8 @@
-"""Gera as cópias de trabalho das aulas (minhas_aulas/): as tarefas "Sua vez" em branco.
+"""As cópias de trabalho das aulas (minhas_aulas/): as tarefas "Sua vez" em branco.
 
-    python scripts/student_copies.py                  # notebooks/ → minhas_aulas/ (não sobrescreve nada)
-    python scripts/student_copies.py --forcar 03      # recria só a aula 03 (perde o que você escreveu nela!)
-    python scripts/student_copies.py --destino /tmp/x # outra pasta (os testes usam)
+    python -m kit minhas-aulas                  # notebooks/ → minhas_aulas/ (não sobrescreve nada)
+    python -m kit minhas-aulas 03 --forcar      # recria só a aula 03 (perde o que você escreveu nela!)
+    python -m kit minhas-aulas --destino /tmp/x # outra pasta (os testes usam)
 
 Os notebooks de notebooks/ são a versão de referência: cada célula "Sua vez" (tag `sua-vez`) traz a
 solução entre `### BEGIN SOLUTION` e `### END SOLUTION`, e as saídas gravadas mostram a aula completa.
@@ -12,15 +12,13 @@ uma célula com a solução de referência escondida num "▶ Solução de refer
 """
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from copy import deepcopy
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from kit.errors import EntradaInvalida
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 TASK_TAG = "sua-vez"
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]+)?=(?!=)")
@@ -92,11 +90,14 @@ def student_notebook(nb):
 
 
 def write_copies(source: Path, dest: Path, only: list[str], force: bool) -> list[str]:
+    lessons = [p for p in sorted(source.glob("[0-9][0-9]_*.ipynb"))
+               if not only or p.name.startswith(tuple(only))]
+    if not lessons:
+        raise EntradaInvalida(f"Não achei aulas {' '.join(only) or ''} em {source}: rode o comando de dentro do "
+                              "repositório do curso (a pasta que tem notebooks/) e confira os números (01 a 07).")
     dest.mkdir(parents=True, exist_ok=True)
     report = []
-    for path in sorted(source.glob("[0-9][0-9]_*.ipynb")):
-        if only and not any(path.name.startswith(prefix) for prefix in only):
-            continue
+    for path in lessons:
         target = dest / path.name
         if target.exists() and not force:
             report.append(f"mantida (já existe, não sobrescrevo o seu trabalho): {target.name}")
@@ -104,21 +105,3 @@ def write_copies(source: Path, dest: Path, only: list[str], force: bool) -> list
         nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target)
         report.append(f"copiada: {target.name}")
     return report
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Cria as cópias de trabalho das aulas (tarefas em branco).")
-    parser.add_argument("aulas", nargs="*", help="prefixos (01 02 ...); padrão: todas")
-    parser.add_argument("--destino", type=Path, default=ROOT / "minhas_aulas")
-    parser.add_argument("--origem", type=Path, default=ROOT / "notebooks")
-    parser.add_argument("--forcar", action="store_true", help="sobrescreve cópias existentes (perde o que você escreveu)")
-    args = parser.parse_args(argv)
-    for line in write_copies(args.origem, args.destino, args.aulas, args.forcar):
-        print(line)
-    where = args.destino.relative_to(ROOT) if args.destino.is_relative_to(ROOT) else args.destino
-    print(f"Pronto: abra as aulas de {where}/ no JupyterLab e escreva nas células ✍️ Sua vez.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

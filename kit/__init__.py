@@ -11,6 +11,7 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
     o que a aula ensina a observar
         kit.logger      — setup, get_logger, read_json_logs, log_path, flush (Loguru)
         kit.metrics     — o contrato (CONTRACT) e counter / gauge / histogram / summary / info
+        kit.instrumentation — record_request: as métricas HTTP da API em prometheus_client puro
         kit.prom        — query, query_range, value, targets, alerts, rules (PromQL pela API HTTP)
         kit.drift       — check, psi, psi_table (PSI por feature)
         kit.load        — run, run_scenarios, summary (teste de carga)
@@ -41,4 +42,4 @@ __version__ = "0.1.0"
 
 PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
                   "dashboards", "alerts", "course", "stack", "doctor", "config", "errors", "exercises", "promlab", "tasks",
-                  "cli", "binder")
+                  "cli", "binder", "instrumentation")

@@ -6,7 +6,8 @@ fazer alertas dispararem de propósito) e `/admin/recarregar`.
 
 Instrumentação numa única passada de middleware por requisição: o middleware do
 prometheus-fastapi-instrumentator mede cada requisição (rota como template,
-status, duração) e chama as nossas funções `_record_metrics` e `_log_request`,
+status, duração) e chama as nossas funções `_record_metrics` (que passa a requisição a
+`kit.instrumentation.record_request`, prometheus_client puro) e `_log_request`,
 que alimentam as métricas `api_*` do contrato e escrevem uma linha de log
 estruturada (request_id, endpoint, status, duração) em logs/api.json.
 """
@@ -25,7 +26,7 @@ from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentato
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from kit import _psi_file, metrics, model as churn_model
+from kit import _psi_file, instrumentation, metrics, model as churn_model
 from kit._api_errors import MAX_BODY_BYTES, BodyLimit, errors as _errors, install_handlers, request_id as _request_id
 from kit.config import settings
 from kit.logger import get_logger, request_line_logger
@@ -152,25 +153,9 @@ class _InstrumentedMiddleware(PrometheusInstrumentatorMiddleware):
             metrics.api_active_requests.dec()
 
 
-_children: dict[tuple, tuple] = {}
-
-
 def _record_metrics(info) -> None:
-    """Chamada pelo middleware uma vez por requisição, depois da resposta."""
-    key = (info.method, info.modified_handler, info.modified_status)
-    children = _children.get(key)
-    if children is None:  # .labels() uma vez por combinação; depois, só o objeto guardado
-        is_error = key[2][0] in "45"
-        children = _children[key] = (
-            metrics.api_requests_total.labels(*key),
-            metrics.api_request_duration_seconds.labels(*key[:2]),
-            metrics.api_errors_total.labels(*key) if is_error else None,
-        )
-    requests, duration, errors = children
-    requests.inc()
-    duration.observe(info.modified_duration)
-    if errors is not None:
-        errors.inc()
+    """Chamada pelo middleware uma vez por requisição, depois da resposta (o registro em si: kit.instrumentation)."""
+    instrumentation.record_request(info.method, info.modified_handler, info.modified_status, info.modified_duration)
 
 
 def _make_request_logger():

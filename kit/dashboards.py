@@ -312,13 +312,15 @@ def _unavailable(url: str):
     return fig
 
 
-def preview(uid: str, minutes: float = 15, base: str | None = None, save_to: str | Path | None = None):
-    """Desenha o dashboard `uid` com os últimos `minutes` minutos do Prometheus (`base`: outra URL).
+def preview(uid: str | dict, minutes: float = 15, base: str | None = None, save_to: str | Path | None = None):
+    """Desenha o dashboard `uid` (ou um dashboard em JSON, como dicionário) com os últimos `minutes` minutos do
+    Prometheus (`base`: outra URL).
 
     Devolve a figura (no Jupyter, deixe a chamada como última linha da célula). Com `save_to`, grava
     também um PNG. Não levanta erro se o Prometheus estiver fora do ar: a figura explica o que fazer.
     """
-    dashboard, url, end = load(uid), base or settings.prometheus_url, time.time()
+    dashboard = load(uid) if isinstance(uid, str) else uid
+    uid, url, end = dashboard.get("uid", ""), base or settings.prometheus_url, time.time()
     panels = _panels(dashboard)
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
     if not prom.available(base):

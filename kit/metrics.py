@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info, Summary, disable_created_metrics, generate_latest
 
+# As métricas HTTP da API (prometheus_client puro, o que a aula 3 mostra) e os buckets delas.
+from kit.instrumentation import LATENCY_BUCKETS, api_errors_total, api_request_duration_seconds, api_requests_total
+
 # Sem as séries *_created: o /metrics fica mais fácil de ler (o Prometheus não precisa delas).
 disable_created_metrics()
 
 LEVELS = ("baixo", "medio", "alto")
-# Passam de 2 s para que o alerta "P95 > 2 s" seja observável.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
 _KINDS = {"counter": Counter, "gauge": Gauge, "histogram": Histogram, "summary": Summary, "info": Info}
 _SUFFIXES = ("_total", "_created", "_info", "_bucket", "_count", "_sum")
 
@@ -95,14 +96,7 @@ def exposition(registry=REGISTRY) -> str:
     return generate_latest(registry).decode("utf-8")
 
 
-# --- API (instrumentação HTTP) ----------------------------------------------
-api_requests_total = counter(
-    "api_requests_total", "Requisições HTTP atendidas pela API.", ("method", "endpoint", "status_code"))
-api_request_duration_seconds = histogram(
-    "api_request_duration_seconds", "Tempo de resposta da API em segundos.", ("method", "endpoint"),
-    buckets=LATENCY_BUCKETS)
-api_errors_total = counter(
-    "api_errors_total", "Respostas de erro (4xx e 5xx) da API.", ("method", "endpoint", "status_code"))
+# --- API (instrumentação HTTP: api_requests_total, _duration_seconds e _errors_total em kit.instrumentation) ---
 api_active_requests = gauge("api_active_requests", "Requisições em andamento neste instante.")
 api_predictions_loaded = gauge("api_predictions_loaded", "Predições em lote carregadas na memória da API.")
 

@@ -309,29 +309,39 @@ def write_html(built: Path, nav: list[tuple[str, list[str]]], out: Path, root: P
         body = renderer.render(page["mdast"])
         html_page = page_html(page["frontmatter"]["title"], body, nav_html, actions, pages[slug])
         (out / pages[slug]).write_text(html_page, encoding="utf-8")
-    index = search_index(load_json(built / "myst.search.json"), pages)
+    order = {pages[by_location[f]]: i for i, f in enumerate(f for _, files in nav for f in files)}
+    index = sorted(search_index(load_json(built / "myst.search.json"), pages),
+                   key=lambda entry: order.get(entry["u"].split("#")[0], len(order)))
     (out / "busca.json").write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    # Qual página saiu de qual arquivo do repositório (para quem linka o site e para os testes).
+    (out / "paginas.json").write_text(json.dumps({f: pages[by_location[f]] for _, files in nav for f in files},
+                                                 ensure_ascii=False, indent=1), encoding="utf-8")
     return sorted(renderer.unknown)
 
 
-def build(out: Path = BUILD / "html", with_previews: bool = True) -> Path:
-    started = time.monotonic()
-    found, problem = previews(BUILD / "previas") if with_previews else ({}, "Construído sem as prévias (--sem-previas).")
-    print(f"prévias dos dashboards: {len(found)} ({time.monotonic() - started:.0f} s)" + (f" — {problem}" if problem else ""))
-    nav = stage(BUILD / "fonte", found, problem)
-    built = run_myst(BUILD / "fonte")
+def build(folder: Path = BUILD, with_previews: bool = True) -> Path:
+    """Constrói em `folder` (fonte/, previas/, html/) e devolve a pasta do site (`folder/html`)."""
+    started, out = time.monotonic(), folder / "html"
+    if with_previews:
+        found, problem = previews(folder / "previas")
+    else:
+        found, problem = {}, "Este site foi construído sem as prévias (`--sem-previas`)."
+    print(f"Prévias dos dashboards: {len(found)} ({time.monotonic() - started:.0f} s)" + (f" — {problem}" if problem else ""))
+    nav = stage(folder / "fonte", found, problem)
+    built = run_myst(folder / "fonte")
     unknown = write_html(built, nav, out)
     if unknown:
         print(f"Aviso: tipos de nó do MyST sem aparência própria (mostrados como texto): {', '.join(unknown)}")
-    pages = len(list(out.glob("*.html")))
-    print(f"Site pronto: {pages} páginas em {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
-          f"({time.monotonic() - started:.0f} s). Para ver: python -m http.server -d {out} 8000")
+    shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+    print(f"Site pronto: {len(list(out.glob('*.html')))} páginas em {shown} ({time.monotonic() - started:.0f} s). "
+          f"Para ver: python -m http.server -d {shown} 8000 e abra http://127.0.0.1:8000")
     return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--saida", type=Path, default=BUILD / "html", help="pasta do site (padrão: site/_build/html)")
+    parser.add_argument("--pasta", type=Path, default=BUILD,
+                        help="onde construir (fonte/, previas/ e o site em html/); padrão: site/_build")
     parser.add_argument("--sem-previas", action="store_true", help="não desenha as prévias dos dashboards")
     parser.add_argument("--gravar", action="store_true",
                         help="refaz site/previas.om (a execução curta que as prévias desenham; ≈ 1 min)")
@@ -348,7 +358,7 @@ def main(argv=None) -> int:
         run = _child("--gravar-em", RECORDING)
         print(run.stdout.strip() or run.stderr.strip())
         return run.returncode
-    build(args.saida.resolve(), with_previews=not args.sem_previas)
+    build(args.pasta.resolve(), with_previews=not args.sem_previas)
     return 0
 
 

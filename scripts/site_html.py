@@ -167,7 +167,7 @@ class Renderer:
 
     def n_image(self, node):
         alt = html.escape(node.get("alt", "") or node.get("title", "") or "")
-        return f'<img src="{html.escape(self.url(node))}" alt="{alt}" loading="lazy">'
+        return f'<img src="{html.escape(self.url(node))}" alt="{alt}">'
 
     def n_container(self, node):
         return self.wrap("figure", node)

@@ -141,7 +141,7 @@ def stage(dest: Path, previews: dict[str, Path], problem: str, root: Path = ROOT
     for section, files in nav:
         entries = [{"file": f} for f in files]
         toc += entries if section == "Início" else [{"title": section, "children": entries}]
-    myst = {"version": 1, "project": {"title": "Monitoramento MLOps", "language": "pt-BR", "toc": toc},
+    myst = {"version": 1, "project": {"title": "Monitoramento MLOps", "toc": toc},
             "site": {"template": "./tema", "title": "Monitoramento MLOps"}}
     (dest / "myst.yml").write_text(json.dumps(myst, ensure_ascii=False, indent=2), encoding="utf-8")
     return nav

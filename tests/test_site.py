@@ -27,8 +27,11 @@ import pytest
 
 from tests._tools import require_binary
 
-pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_site  # noqa: E402
+
+slow = pytest.mark.slow  # os testes que constroem o site e abrem o navegador; os de baixo do arquivo são rápidos
 ARTIFACTS = ROOT / "test-artifacts" / "site"
 CHROMIUM = "/usr/bin/chromium"
 NBGRADER_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -104,6 +107,7 @@ def page(browser):
     context.close()
 
 
+@slow
 def test_every_lesson_exercise_and_reference_text_is_a_page(site, pages):
     expected = [f"notebooks/{n.name}" for n in lessons()]
     expected += [f"exercises/{e.name}" for n in lessons() for e in (ROOT / "exercises").glob(f"ex{n.name[:2]}_*.ipynb")]
@@ -133,6 +137,7 @@ class _Links(HTMLParser):
                 self.urls.append(attrs[name])
 
 
+@slow
 def test_every_internal_link_and_image_resolves(site):
     """Todo href/src que não é http(s) aponta para um arquivo do site, e a âncora existe na página."""
     htmls = {p.name: p.read_text(encoding="utf-8") for p in site.glob("*.html")}
@@ -152,6 +157,7 @@ def test_every_internal_link_and_image_resolves(site):
     assert not broken, "\n".join(broken)
 
 
+@slow
 def test_every_page_loads_without_console_errors_and_shows_its_images(site, served, page):
     for html_file in sorted(site.glob("*.html")):
         page.goto(served + html_file.name)
@@ -168,6 +174,7 @@ def _figures(notebook: Path) -> int:
     return sum(1 for cell in cells for out in cell.get("outputs", []) if "image/png" in out.get("data", {}))
 
 
+@slow
 def test_each_lesson_shows_the_figures_of_its_committed_notebook(site, served, pages, page):
     for lesson in lessons():
         expected = _figures(lesson)
@@ -179,6 +186,7 @@ def test_each_lesson_shows_the_figures_of_its_committed_notebook(site, served, p
     assert not page.problems, "\n".join(page.problems)
 
 
+@slow
 def test_lessons_have_binder_and_download_links(site, pages):
     repo = re.search(r'binder-repo = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))[1]
     for source, html_file in pages.items():
@@ -194,6 +202,7 @@ def test_lessons_have_binder_and_download_links(site, pages):
         assert len(offered["cells"]) == len(original["cells"]), source
 
 
+@slow
 def test_search_finds_histogram_quantile_in_week_3(served, pages, page):
     week3 = pages[next(f"notebooks/{n.name}" for n in lessons() if n.name.startswith("03_"))]
     page.goto(served + "index.html")
@@ -211,6 +220,7 @@ def test_search_finds_histogram_quantile_in_week_3(served, pages, page):
     assert not page.problems, "\n".join(page.problems)
 
 
+@slow
 def test_dashboard_previews_are_images_labelled_as_previews(site, served, pages, page):
     uids = sorted(p.stem for p in (ROOT / "monitoring/grafana/dashboards").glob("*.json"))
     page.goto(served + pages["dashboards.md"])
@@ -223,6 +233,7 @@ def test_dashboard_previews_are_images_labelled_as_previews(site, served, pages,
         assert f"Dashboard {uid}" in text
 
 
+@slow
 def test_screenshots_of_landing_and_a_lesson(served, pages, page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(served + "index.html")
@@ -306,11 +317,13 @@ def leaks(text: str) -> list[str]:
     return found
 
 
+@slow
 def test_no_hidden_check_or_solution_from_solutions_appears_in_the_site(site):
     assert len(solution_regions()) >= 12  # o teste lê mesmo as regiões (se o formato mudar, ele avisa)
     assert leaks(site_text(site)) == []
 
 
+@slow
 def test_the_leak_check_catches_a_solution(site, tmp_path):
     """O detector acima pega o vazamento quando há um: o site com um enunciado trocado pela solução."""
     solution = sorted((ROOT / "solutions").glob("ex*.ipynb"))[0]
@@ -319,3 +332,53 @@ def test_the_leak_check_catches_a_solution(site, tmp_path):
     shutil.copy2(solution, copy / "public" / "vazou.ipynb")
     found = leaks(site_text(copy))
     assert any("região inteira" in f for f in found) and "BEGIN SOLUTION" in found
+
+
+# --- rápidos: a fonte do site (sem MyST nem navegador) ---------------------------------------------------
+def _notebook(*cells: tuple[str, str]) -> str:
+    return json.dumps({"cells": [{"cell_type": kind, "metadata": {}, "source": src, **({"outputs": [],
+                       "execution_count": None} if kind == "code" else {})} for kind, src in cells],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_strip_solution_markers_keeps_the_reference_solution_of_a_lesson():
+    notebook = json.loads(_notebook(("markdown", "## Sua vez\n### BEGIN SOLUTION não é código"),
+                                    ("code", "x = 1\n    ### BEGIN SOLUTION\n    y = x + 1\n    ### END SOLUTION\nprint(y)\n")))
+    cells = build_site.strip_solution_markers(notebook)["cells"]
+    assert cells[1]["source"] == "x = 1\n    y = x + 1\nprint(y)"
+    assert cells[0]["source"] == "## Sua vez\n### BEGIN SOLUTION não é código"  # prosa não é mexida
+
+
+@pytest.fixture
+def small_repo(tmp_path) -> Path:
+    """Um repositório mínimo com as aulas 01 e 07 (a semana 7 sem exercício e fora da tabela do README)."""
+    for path in (*build_site.REFERENCE, *(p.relative_to(ROOT).as_posix()
+                                          for p in (ROOT / "monitoring/grafana/dashboards").glob("*.json"))):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / path, tmp_path / path)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "notebooks/01_preparacao.ipynb").write_text(_notebook(("markdown", "# Semana 1 — Preparação")))
+    (tmp_path / "notebooks/07_slo_e_escala.ipynb").write_text(_notebook(("markdown", "# Semana 7 — SLOs e escala")))
+    (tmp_path / "exercises/ex01_limiar.ipynb").write_text(_notebook(("code", "# SEU CÓDIGO AQUI")))
+    (tmp_path / "README.md").write_text("| 1 | [01 — Preparação](notebooks/01_preparacao.ipynb) | preparar | ambiente |\n")
+    return tmp_path
+
+
+def test_course_map_and_navigation_follow_whatever_lessons_exist(small_repo, tmp_path):
+    table = build_site.course_map(small_repo)
+    assert "| 1 | [Preparação](notebooks/01_preparacao.ipynb) | preparar (entregável: ambiente) | " \
+           "[ex01_limiar](exercises/ex01_limiar.ipynb) |" in table
+    assert "| 7 | [SLOs e escala](notebooks/07_slo_e_escala.ipynb) |  | — |" in table
+    nav = dict(build_site.stage(tmp_path / "fonte", {}, "sem prévias", small_repo))
+    assert nav["Semana 1"] == ["notebooks/01_preparacao.ipynb", "exercises/ex01_limiar.ipynb"]
+    assert nav["Semana 7"] == ["notebooks/07_slo_e_escala.ipynb"]
+    assert "SLOs e escala" in (tmp_path / "fonte/index.md").read_text(encoding="utf-8")
+    toc = json.loads((tmp_path / "fonte/myst.yml").read_text(encoding="utf-8"))["project"]["toc"]
+    assert {"title": "Semana 7", "children": [{"file": "notebooks/07_slo_e_escala.ipynb"}]} in toc
+
+
+def test_exercise_with_nbgrader_marks_stops_the_build_with_a_message(small_repo, tmp_path):
+    (small_repo / "exercises/ex01_limiar.ipynb").write_text(_notebook(("code", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION")))
+    with pytest.raises(SystemExit, match="make exercises"):
+        build_site.stage(tmp_path / "fonte", {}, "", small_repo)

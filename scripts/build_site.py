@@ -149,7 +149,7 @@ def stage(dest: Path, previews: dict[str, Path], problem: str, root: Path = ROOT
 
 # --- 2. prévias dos dashboards -------------------------------------------------------------------
 # A gravação (site/previas.om, OpenMetrics) é refeita pelo mantenedor com `--gravar`: a API do curso e um
-# Prometheus nativo rápido, três rodadas de carga e o PSI do lote 2 (≈ 1 min). Na construção, as séries
+# Prometheus nativo rápido, cinco rajadas de carga e o PSI do lote 2 (≈ 1 min). Na construção, as séries
 # são deslocadas para terminar agora (a prévia desenha "os últimos minutos") e servidas por um Prometheus
 # com os dados gravados (`kit.promlab`, o mesmo dos exercícios): sem treino, sem API, ≈ 5 s.
 RECORDING = SITE / "previas.om"
@@ -157,7 +157,8 @@ RECORDING = SITE / "previas.om"
 
 def _om_labels(metric: dict) -> str:
     metric = {**metric, "instance": "127.0.0.1:8000"}  # a porta livre do dia não vai para o arquivo
-    pairs = [f'{k}="{v}"'.replace("\n", "\\n") for k, v in sorted(metric.items()) if k != "__name__"]
+    escaped = {k: v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") for k, v in metric.items()}
+    pairs = [f'{k}="{v}"' for k, v in sorted(escaped.items()) if k != "__name__"]
     return "{" + ",".join(pairs) + "}" if pairs else ""
 
 
@@ -171,10 +172,12 @@ def record(dest: Path = RECORDING) -> None:
             raise SystemExit("o Prometheus não raspou a API")
         drift.check("novos_2")  # publica o PSI por feature (dashboard ml-metrics)
         started = time.time() - 5
-        for requests in (30, 60, 90, 60, 30):  # carga espalhada e variando: as taxas e os percentis mexem
+        # Carga espalhada e variando (as taxas e os percentis mexem) por mais de 2 min: as subconsultas
+        # `[$__range:]` dos painéis avaliam em minutos cheios no Prometheus da gravação (evaluation_interval 1m).
+        for requests in (30, 60, 90, 120, 90, 60, 30):
             load.run(session.api.url, requests=requests, workers=4, progress=False, seed=requests)
-            time.sleep(8)
-        series = prom.query_range('{job="api-churn",__name__!~".*_created"}', start=started, end=time.time(), step=2)
+            time.sleep(16)
+        series = prom.query_range('{job="api-churn",__name__!~".*_created"}', start=started, end=time.time(), step=5)
     finally:
         course.finish()
     families: dict[str, list[str]] = {}
@@ -206,6 +209,8 @@ def _child(flag: str, dest: Path) -> subprocess.CompletedProcess:
 
 def draw_previews(dest: Path) -> None:
     """Roda num processo filho (veja `_child`): desenha cada dashboard com a gravação deslocada para agora."""
+    from matplotlib.text import Text
+
     from kit import dashboards, promlab
 
     text = RECORDING.read_text(encoding="utf-8")
@@ -217,7 +222,10 @@ def draw_previews(dest: Path) -> None:
     lab = promlab.RecordedPrometheus(shifted)
     try:
         for uid in dashboards.list_dashboards():
-            dashboards.preview(uid, minutes=minutes, base=lab.url, save_to=dest / f"{uid}.png")
+            figure = dashboards.preview(uid, minutes=minutes, base=lab.url, save_to=dest / f"{uid}.png")
+            empty = [t for t in figure.findobj(Text) if t.get_text() == "sem dados"]
+            if empty:  # o site mostra a prévia assim mesmo, mas quem constrói fica sabendo (e o teste falha)
+                print(f"Aviso: {uid} tem {len(empty)} painel(éis) sem dados na prévia; regrave com --gravar.")
     finally:
         lab.stop()
         shifted.unlink()
@@ -228,11 +236,15 @@ def previews(dest: Path) -> tuple[dict[str, Path], str]:
     if missing:
         return {}, (f"Faltou o `{'` e o `'.join(missing)}` na máquina que construiu o site. Instale "
                     "(`sudo apt-get install prometheus`) e rode `make site` de novo.")
+    if not RECORDING.exists():
+        return {}, ("Falta a gravação `site/previas.om`: refaça com "
+                    "`.venv/bin/python scripts/build_site.py --gravar` e rode `make site` de novo.")
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     run = _child("--previas", dest)
     found = {p.stem: p for p in sorted(dest.glob("*.png"))}
+    print(run.stdout, end="")
     if run.returncode != 0 or not found:
         return found, ("As prévias não foram geradas: "
                        + (run.stderr.strip().splitlines() or ["sem mensagem"])[-1])

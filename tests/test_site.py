@@ -58,7 +58,7 @@ def site(tmp_path_factory) -> Path:
     run = subprocess.run([sys.executable, "scripts/build_site.py", "--pasta", str(tmp / "build")], cwd=clone,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, f"make site falhou:\n{run.stdout}\n{run.stderr}"
-    assert "Prévias dos dashboards: 4" in run.stdout, run.stdout
+    assert "Prévias dos dashboards: 4" in run.stdout and "sem dados" not in run.stdout, run.stdout
     return tmp / "build" / "html"
 
 

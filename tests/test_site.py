@@ -161,7 +161,7 @@ def test_every_internal_link_and_image_resolves(site):
 def test_every_page_loads_without_console_errors_and_shows_its_images(site, served, page):
     for html_file in sorted(site.glob("*.html")):
         page.goto(served + html_file.name)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")  # sem imagens preguiçosas: "load" já as inclui
         missing = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
                                 ".map(i => i.getAttribute('src'))")
         assert not missing, f"{html_file.name}: imagens que não carregaram: {missing}"
@@ -179,7 +179,7 @@ def test_each_lesson_shows_the_figures_of_its_committed_notebook(site, served, p
     for lesson in lessons():
         expected = _figures(lesson)
         page.goto(served + pages[f"notebooks/{lesson.name}"])
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")  # sem imagens preguiçosas: "load" já as inclui
         shown = page.evaluate("() => [...document.querySelectorAll('.saida-figura img')]"
                               ".filter(i => i.complete && i.naturalWidth > 0).length")
         assert shown == expected, f"{lesson.name}: {shown} figuras na página, {expected} no notebook"
@@ -212,7 +212,7 @@ def test_search_finds_histogram_quantile_in_week_3(served, pages, page):
     hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
     assert any(h.split("#")[0] == week3 for h in hrefs), hrefs
     page.locator(f'#resultados a[href^="{week3}"]').first.click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # sem imagens preguiçosas: "load" já as inclui
     assert page.url.split("#")[0].endswith(week3)
     assert "histogram_quantile" in page.locator("main").inner_text()
     page.fill("#busca", "xyzzy-nada")  # e quando não acha, diz o que tentar
@@ -224,7 +224,7 @@ def test_search_finds_histogram_quantile_in_week_3(served, pages, page):
 def test_dashboard_previews_are_images_labelled_as_previews(site, served, pages, page):
     uids = sorted(p.stem for p in (ROOT / "monitoring/grafana/dashboards").glob("*.json"))
     page.goto(served + pages["dashboards.md"])
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # sem imagens preguiçosas: "load" já as inclui
     text = page.locator("main").inner_text()
     assert "prévias" in text.lower() and "execução curta" in text
     shown = page.evaluate("() => [...document.querySelectorAll('main img')].filter(i => i.naturalWidth > 600).length")
@@ -237,11 +237,11 @@ def test_dashboard_previews_are_images_labelled_as_previews(site, served, pages,
 def test_screenshots_of_landing_and_a_lesson(served, pages, page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(served + "index.html")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # sem imagens preguiçosas: "load" já as inclui
     page.screenshot(path=str(ARTIFACTS / "mapa-do-curso.png"), full_page=True)
     week3 = next(f"notebooks/{n.name}" for n in lessons() if n.name.startswith("03_"))
     page.goto(served + pages[week3])
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # sem imagens preguiçosas: "load" já as inclui
     page.screenshot(path=str(ARTIFACTS / "aula-03.png"))
     assert (ARTIFACTS / "mapa-do-curso.png").stat().st_size > 20_000
     assert (ARTIFACTS / "aula-03.png").stat().st_size > 20_000

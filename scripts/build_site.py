@@ -149,7 +149,7 @@ def stage(dest: Path, previews: dict[str, Path], problem: str, root: Path = ROOT
 
 # --- 2. prévias dos dashboards -------------------------------------------------------------------
 # A gravação (site/previas.om, OpenMetrics) é refeita pelo mantenedor com `--gravar`: a API do curso e um
-# Prometheus nativo rápido, cinco rajadas de carga e o PSI do lote 2 (≈ 1 min). Na construção, as séries
+# Prometheus nativo rápido, sete rajadas de carga e o PSI do lote 2 (≈ 2 min). Na construção, as séries
 # são deslocadas para terminar agora (a prévia desenha "os últimos minutos") e servidas por um Prometheus
 # com os dados gravados (`kit.promlab`, o mesmo dos exercícios): sem treino, sem API, ≈ 5 s.
 RECORDING = SITE / "previas.om"
@@ -356,7 +356,7 @@ def main(argv=None) -> int:
                         help="onde construir (fonte/, previas/ e o site em html/); padrão: site/_build")
     parser.add_argument("--sem-previas", action="store_true", help="não desenha as prévias dos dashboards")
     parser.add_argument("--gravar", action="store_true",
-                        help="refaz site/previas.om (a execução curta que as prévias desenham; ≈ 1 min)")
+                        help="refaz site/previas.om (a execução curta que as prévias desenham; ≈ 2 min)")
     parser.add_argument("--previas", type=Path, help=argparse.SUPPRESS)  # processo filho: desenha
     parser.add_argument("--gravar-em", type=Path, help=argparse.SUPPRESS)  # processo filho: grava
     args = parser.parse_args(argv)

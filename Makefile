@@ -9,7 +9,7 @@ STAMP     := $(VENV)/.curso
 DEV_STAMP := $(VENV)/.dev
 PIP       := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: help venv venv-dev system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade meus-exercicios
+.PHONY: help venv venv-dev system-deps prepare stack stack-down doctor lab test test-fast course notebooks bench clean exercises grade meus-exercicios site
 
 help:
 	@echo "Aluno:"
@@ -30,6 +30,7 @@ help:
 	@echo "  make test-fast       - a suíte sem notebooks, navegador e stack (o laço de edição, < 2 min)"
 	@echo "  make notebooks       - reexecuta notebooks/ e solutions/ no lugar (antes de um commit)"
 	@echo "  make bench           - benchmarks (treino e custo da instrumentação)"
+	@echo "  make site            - o site do curso (MyST/Jupyter Book 2, sem rede) em site/_build/html"
 	@echo "  make exercises [FORCE=1] - regera exercises/ a partir de solutions/ (nbgrader)"
 	@echo "  make grade SUBMISSIONS=pasta [GRADES=notas] [TIMEOUT=120] [JOBS=n] - corrige as entregas (uma subpasta por aluno)"
 
@@ -98,6 +99,10 @@ notebooks: venv
 # O laço de edição: sem os testes que sobem notebooks, navegador ou a stack inteira (< 2 min).
 test-fast: venv-dev
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile -m "not slow"
+
+# O site do curso a partir das aulas executadas do commit (nunca reexecutadas), sem rede: site/_build/html.
+site: venv-dev
+	$(BIN)/python scripts/build_site.py
 
 bench: venv
 	$(BIN)/python bench/bench_training.py

@@ -25,7 +25,7 @@ from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentato
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from kit import _psi_file, metrics, model as churn_model
+from kit import _psi_file, data_quality, labels, metrics, model as churn_model
 from kit._api_errors import MAX_BODY_BYTES, BodyLimit, errors as _errors, install_handlers, request_id as _request_id
 from kit.config import settings
 from kit.logger import get_logger, request_line_logger
@@ -62,6 +62,7 @@ class Service:
         self.predictions: dict[int, tuple[float, str]] = {}
         self.problems: list[str] = []
         self.log = get_logger("api")
+        self.labels = labels.LabelJoin()  # rótulos que chegam depois: receive(arquivo) junta e publica
         self.reload()
 
     def reload(self) -> None:
@@ -90,6 +91,7 @@ class Service:
             self.predictions = {}
             self.problems.append(f"Predições em lote indisponíveis ({type(exc).__name__}): {HOW_TO_FIX}")
         metrics.api_predictions_loaded.set(len(self.predictions))
+        self.labels.load_log(self.predictions_path.with_name("registro_predicoes.csv"))  # rótulos já juntados ficam
         _psi_file.publish_saved()  # o PSI da última verificação (python -m kit drift grava em outputs/drift.json)
         if self.problems:
             self.log.warning("API em modo degradado: " + " | ".join(self.problems))
@@ -246,6 +248,7 @@ def predict(cliente: Cliente, request: Request):
     if service.model is None:
         raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
     request.state.id_cliente = cliente.id_cliente
+    data_quality.check_valid(cliente.model_dump())
     row = pd.DataFrame([cliente.model_dump()]).assign(id_cliente=cliente.id_cliente or 0)
     result = churn_model.predict_frame(service.model, row).iloc[0]
     metrics.model_predictions_total.labels(level=result["nivel"]).inc()

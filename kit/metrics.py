@@ -161,6 +161,14 @@ data_quality_issues_total = counter(
     "data_quality_issues_total", "Problemas de qualidade nos dados de POST /predict, por feature e tipo.",
     ("feature", "issue"))
 
+# Orçamento de séries da semana 5 (tests/test_labels.py confere com ids aleatórios e categorias hostis):
+# segmentos = 4 países × 4 faixas; qualidade = (9 features + id_cliente + outro) × 4 problemas.
+SERIES_BUDGET = {"model_segment_f2_score": 16, "model_segment_labels": 16, "data_quality_issues": 44,
+                 **{name: MAX_VERSIONS for name in ("model_label_coverage", "model_window_f2_score", "model_window_recall",
+                                                     "model_window_precision", "model_window_score_avg",
+                                                     "model_window_high_risk_share")},
+                 "model_labels_received": len(LABEL_RESULTS)}
+
 # As labels do Info: as chaves do dicionário que publish_model() publica.
 MODEL_VERSION_KEYS = ("version", "trained_at")
 

@@ -34,6 +34,9 @@ WINDOW_DAYS = 30
 MIN_SEGMENT_CHURNERS = 20
 COUNTRIES = ("França", "Espanha", "Alemanha", "outro")
 AGE_BANDS = ("ate_35", "36_50", "51_mais", "desconhecida")
+# A data de cada lote na história do curso (o lote 2 chega um mês depois do 1): é a hora registrada das
+# predições de um lote, e a janela conta a partir da predição mais recente — a janela do lote 2 não tem o 1.
+BATCH_DATES = {"novos_1": datetime(2026, 1, 5, tzinfo=timezone.utc), "novos_2": datetime(2026, 2, 9, tzinfo=timezone.utc)}
 LOG_COLUMNS = ["id_cliente", "lote", "versao", "previsto_em", "risco", "previsto", "pais", "faixa_etaria"]
 LABEL_COLUMNS = ("id_cliente", "saiu", "lote")
 
@@ -60,9 +63,10 @@ def log_batch(frame: pd.DataFrame, predictions: pd.DataFrame, batch: str, versio
     """Acrescenta ao registro as predições de um lote.
 
     `frame` tem as features (país e idade dão o segmento), `predictions` o risco e `decisions` a classe
-    prevista (0/1, no limiar de F2 do modelo: `model.predict`).
+    prevista (0/1, no limiar de F2 do modelo: `model.predict`). A hora registrada é `at`, ou a data do lote
+    na história do curso (BATCH_DATES), ou agora.
     """
-    at = at or datetime.now(timezone.utc)
+    at = at or BATCH_DATES.get(batch) or datetime.now(timezone.utc)
     rows = pd.DataFrame({
         "id_cliente": predictions["id_cliente"].to_numpy(), "lote": batch, "versao": version,
         "previsto_em": at.isoformat(timespec="seconds"), "risco": predictions["risco"].to_numpy(),

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
-from kit import _psi_file, data, metrics
+from kit import _psi_file, data, labels, metrics
 from kit._psi_file import publish_saved  # noqa: F401 — quem importava daqui continua achando
 from kit.config import settings
 from kit.logger import get_logger
@@ -128,6 +128,25 @@ def evidently_report(reference: pd.DataFrame, current: pd.DataFrame):
                                            current_data=current[data.FEATURES])
 
 
+def segment_psi(reference: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """A mistura de segmentos (país × faixa etária) mudou? O termo de cada segmento no PSI da mistura.
+
+    Positivo e grande: o segmento pesa bem mais (ou bem menos) no lote do que no treino. A soma é o PSI da
+    variável "segmento"; os valores de label são fechados (kit.labels.COUNTRIES × AGE_BANDS).
+    """
+    def shares(frame):
+        segment = labels.country(frame["pais"]) + "|" + labels.age_band(frame["idade"])
+        return segment.value_counts(normalize=True)
+
+    index = pd.MultiIndex.from_product([labels.COUNTRIES, labels.AGE_BANDS], names=["pais", "faixa_etaria"])
+    keys = [f"{p}|{f}" for p, f in index]
+    ref, cur = (shares(f).reindex(keys, fill_value=0.0).to_numpy() for f in (reference, current))
+    clipped_ref, clipped_cur = np.clip(ref, _EPS, None), np.clip(cur, _EPS, None)
+    table = pd.DataFrame({"participacao_treino": ref, "participacao_lote": cur,
+                          "psi": (clipped_cur - clipped_ref) * np.log(clipped_cur / clipped_ref)}, index=index)
+    return table.sort_values("psi", ascending=False)
+
+
 def score_shift(model, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
     """Como o risco previsto mudou entre o treino e o lote."""
     ref = model.predict_proba(reference[data.FEATURES])[:, 1]
@@ -149,12 +168,15 @@ def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
     """
     log = get_logger("drift")
     reference, current = data.load("treino"), data.load(batch)
-    table = psi_table(reference, current)
+    table, segments = psi_table(reference, current), segment_psi(reference, current)
     if publish:
         for feature, value in zip(table["feature"], table["psi"]):
             metrics.data_drift_psi.labels(feature=feature).set(value)
-        _psi_file.save(batch, dict(zip(table["feature"], table["psi"])))
-    result = {"lote": batch, "psi": table}
+        for (pais, band), value in segments["psi"].items():
+            metrics.data_drift_segment_psi.labels(pais=pais, faixa_etaria=band).set(value)
+        _psi_file.save(batch, dict(zip(table["feature"], table["psi"])),
+                       [[pais, band, float(v)] for (pais, band), v in segments["psi"].items()])
+    result = {"lote": batch, "psi": table, "segmentos": segments}
     if model is not None:
         result["score"] = score_shift(model, reference, current)
     drifted = table.loc[table["psi"] > PSI_SIGNIFICANT, "feature"].tolist()

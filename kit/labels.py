@@ -32,8 +32,7 @@ from kit.config import settings
 WINDOW_DAYS = 30
 # F2 é da classe churn: com menos churners rotulados que isto num segmento ele varia demais para publicar.
 MIN_SEGMENT_CHURNERS = 20
-COUNTRIES = ("França", "Espanha", "Alemanha", "outro")
-AGE_BANDS = ("ate_35", "36_50", "51_mais", "desconhecida")
+COUNTRIES, AGE_BANDS = metrics.SEGMENT_COUNTRIES, metrics.SEGMENT_AGE_BANDS
 # A data de cada lote na história do curso (o lote 2 chega um mês depois do 1): é a hora registrada das
 # predições de um lote, e a janela conta a partir da predição mais recente — a janela do lote 2 não tem o 1.
 BATCH_DATES = {"novos_1": datetime(2026, 1, 5, tzinfo=timezone.utc), "novos_2": datetime(2026, 2, 9, tzinfo=timezone.utc)}

@@ -146,13 +146,18 @@ model_window_precision = gauge(
 model_window_score_avg = gauge("model_window_score_avg", "Risco médio previsto na janela, por versão.", ("version",))
 model_window_high_risk_share = gauge(
     "model_window_high_risk_share", "Fração das predições da janela com risco alto, por versão.", ("version",))
-# Segmentos: país × faixa etária, valores fechados (kit.labels.COUNTRIES × AGE_BANDS) — 16 séries no máximo.
+# Segmentos: país × faixa etária, valores fechados — 16 séries no máximo (kit.labels os calcula).
 SEGMENT_LABELS = ("pais", "faixa_etaria")
+SEGMENT_COUNTRIES = ("França", "Espanha", "Alemanha", "outro")
+SEGMENT_AGE_BANDS = ("ate_35", "36_50", "51_mais", "desconhecida")
 model_segment_f2_score = gauge(
     "model_segment_f2_score", "F2 da versão mais nova por segmento (só com churners rotulados suficientes).",
     SEGMENT_LABELS)
 model_segment_labels = gauge("model_segment_labels", "Predições rotuladas por segmento (versão mais nova).",
                              SEGMENT_LABELS)
+
+data_drift_segment_psi = gauge("data_drift_segment_psi", "Termo de cada segmento no PSI da mistura de segmentos "
+                               "(lote novo vs treino).", SEGMENT_LABELS)
 
 # --- Qualidade dos dados em POST /predict (quem conta: kit.data_quality) ----------------------------
 DQ_ISSUES = ("ausente", "fora_da_faixa", "categoria_nova", "esquema")
@@ -163,7 +168,8 @@ data_quality_issues_total = counter(
 
 # Orçamento de séries da semana 5 (tests/test_labels.py confere com ids aleatórios e categorias hostis):
 # segmentos = 4 países × 4 faixas; qualidade = (9 features + id_cliente + outro) × 4 problemas.
-SERIES_BUDGET = {"model_segment_f2_score": 16, "model_segment_labels": 16, "data_quality_issues": 44,
+SERIES_BUDGET = {"model_segment_f2_score": 16, "model_segment_labels": 16, "data_drift_segment_psi": 16,
+                 "data_quality_issues": 44,
                  **{name: MAX_VERSIONS for name in ("model_label_coverage", "model_window_f2_score", "model_window_recall",
                                                      "model_window_precision", "model_window_score_avg",
                                                      "model_window_high_risk_share")},
@@ -190,7 +196,7 @@ CONTRACT = _contract(
     model_training_duration_seconds, model_f2_score, model_auc_score, model_training_samples, model_version_info,
     data_drift_psi, model_labels_received_total, model_label_coverage, model_window_f2_score, model_window_recall,
     model_window_precision, model_window_score_avg, model_window_high_risk_share, model_segment_f2_score,
-    model_segment_labels, data_quality_requests_total, data_quality_issues_total,
+    model_segment_labels, data_drift_segment_psi, data_quality_requests_total, data_quality_issues_total,
 )
 
 

@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from sklearn.metrics import fbeta_score
 
-from kit import data, data_quality, labels, metrics, model
+from kit import _psi_file, data, data_quality, drift, labels, metrics, model
 from kit.api import Cliente
 
 
@@ -127,7 +127,7 @@ def _series_counts() -> dict[str, int]:
             for family in REGISTRY.collect() if family.name in metrics.SERIES_BUDGET}
 
 
-def test_cardinality_budget_holds_under_random_ids_and_hostile_categories(tmp_path, logged):
+def test_cardinality_budget_holds_under_random_ids_and_hostile_categories(tmp_path, logged, monkeypatch):
     rng, nprng = random.Random(7), np.random.default_rng(7)
     n = 10_000
     frame = pd.DataFrame({"id_cliente": nprng.integers(1, 10**11, n), "pais": [_hostile(rng) for _ in range(n)],
@@ -145,6 +145,12 @@ def test_cardinality_budget_holds_under_random_ids_and_hostile_categories(tmp_pa
             data_quality.check_valid(Cliente.model_validate(body).model_dump())
         except ValidationError as exc:
             data_quality.check_rejected(exc.errors())
+    segments = drift.segment_psi(frame.assign(idade=frame["idade"].astype(str)), frame.sample(frac=0.5, random_state=1))
+    assert len(segments) == 16
+    monkeypatch.setattr(_psi_file, "path", lambda: tmp_path / "drift.json")
+    _psi_file.save("lote_hostil", {}, [[_hostile(rng), "ate_35", 9.0] for _ in range(500)]
+                   + [[pais, band, float(v)] for (pais, band), v in segments["psi"].items()])
+    _psi_file.publish_saved()  # um drift.json adulterado não cria séries novas
     counts = _series_counts()
     assert set(counts) == set(metrics.SERIES_BUDGET)
     over = {name: (n_series, metrics.SERIES_BUDGET[name]) for name, n_series in counts.items()
@@ -153,6 +159,7 @@ def test_cardinality_budget_holds_under_random_ids_and_hostile_categories(tmp_pa
     assert metrics.SERIES_BUDGET["model_segment_f2_score"] == len(labels.COUNTRIES) * len(labels.AGE_BANDS)
     assert metrics.SERIES_BUDGET["data_quality_issues"] == len(data_quality.FEATURES) * len(metrics.DQ_ISSUES)
     assert counts["model_segment_labels"] == 16  # todos os segmentos apareceram, e nenhum além deles
+    assert counts["data_drift_segment_psi"] == 16
     assert counts["model_label_coverage"] == metrics.MAX_VERSIONS  # 5 versões no registro, 3 publicadas
 
 

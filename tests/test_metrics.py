@@ -20,6 +20,7 @@ def test_whole_contract_is_exposed_with_type_and_labels():
         gauge.labels(version="vX").set(0.5)
     metrics.model_segment_f2_score.labels(pais="Espanha", faixa_etaria="ate_35").set(0.3)
     metrics.model_segment_labels.labels(pais="Espanha", faixa_etaria="ate_35").set(300)
+    metrics.data_drift_segment_psi.labels(pais="Espanha", faixa_etaria="ate_35").set(0.2)
     metrics.data_quality_issues_total.labels(feature="idade", issue="ausente")
     families = _families()
     for name, (kind, labels) in metrics.CONTRACT.items():

@@ -70,7 +70,8 @@ GAUGES = {"api_active_requests", "api_predictions_loaded", "churn_predictions_hi
           "model_training_duration_seconds", "model_f2_score", "model_auc_score",
           "model_training_samples", "model_version_info", "data_drift_psi", "model_label_coverage",
           "model_window_f2_score", "model_window_recall", "model_window_precision", "model_window_score_avg",
-          "model_window_high_risk_share", "model_segment_f2_score", "model_segment_labels"}
+          "model_window_high_risk_share", "model_segment_f2_score", "model_segment_labels",
+          "data_drift_segment_psi"}
 CONTRACT_METRICS = COUNTERS | HISTOGRAM_SERIES | GAUGES | {"up"}
 ENDPOINTS = {"/", "/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics", "none"}
 FEATURES = ["idade", "anos_cliente", "saldo_conta", "numero_produtos", "salario_estimado",
@@ -673,6 +674,7 @@ def _contract_series(minutes: int = 120) -> list[dict]:
         labels = f'{base}, pais="{pais}", faixa_etaria="{band}"'
         series.append({"series": f"model_segment_f2_score{{{labels}}}", "values": f"{f2}x{n}"})
         series.append({"series": f"model_segment_labels{{{labels}}}", "values": f"300x{n}"})
+        series.append({"series": f"data_drift_segment_psi{{{labels}}}", "values": f"{1 - f2:.2f}x{n}"})
     series.append({"series": f"data_quality_requests_total{{{base}}}", "values": f"0+6x{n}"})
     series.append({"series": f'data_quality_issues_total{{{base}, feature="idade", issue="ausente"}}',
                    "values": f"0+1x{n}"})

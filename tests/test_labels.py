@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
-from sklearn.metrics import fbeta_score
+from sklearn.metrics import fbeta_score, precision_score, recall_score
 
 from kit import _psi_file, data, data_quality, drift, labels, metrics, model
 from kit.api import Cliente
@@ -50,6 +50,9 @@ def test_coverage_and_window_f2_after_k_of_n_files_equal_pandas_exactly(logged):
         assert _published(metrics.model_label_coverage, version=version) == len(rows) / len(log), k
         assert _published(metrics.model_window_f2_score, version=version) == fbeta_score(
             rows["saiu"], rows["previsto"], beta=2), k
+        assert _published(metrics.model_window_recall, version=version) == recall_score(rows["saiu"], rows["previsto"])
+        assert _published(metrics.model_window_precision, version=version) == precision_score(
+            rows["saiu"], rows["previsto"])
     assert len(rows) == 1600  # 4 de 4 arquivos: 80 % do lote
 
 
@@ -193,3 +196,11 @@ def test_data_quality_is_counted_at_predict_over_http(api):
         good = metrics.data_quality_issues_total.labels(feature="idade", issue="fora_da_faixa")._value.get()
         assert client.post("/predict", json=base).status_code == 200
         assert metrics.data_quality_issues_total.labels(feature="idade", issue="fora_da_faixa")._value.get() == good
+
+
+@pytest.mark.parametrize("y, p", [([0, 0, 0], [0, 0, 0]), ([1, 0], [0, 0]), ([0, 0], [1, 0]), ([1, 1, 0, 1], [1, 0, 1, 1])])
+def test_quality_equals_scikit_learn_in_the_corner_cases(y, p):
+    rows = pd.DataFrame({"saiu": y, "previsto": p})
+    assert labels.quality(rows) == {"f2": fbeta_score(y, p, beta=2, zero_division=0),
+                                    "recall": recall_score(y, p, zero_division=0),
+                                    "precisao": precision_score(y, p, zero_division=0)}

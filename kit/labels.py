@@ -150,7 +150,9 @@ class LabelJoin:
         frame = frame[list(LABEL_COLUMNS)].copy()
         frame["id_cliente"] = pd.to_numeric(frame["id_cliente"], errors="coerce")
         frame["saiu"] = pd.to_numeric(frame["saiu"], errors="coerce")
-        bad_value = frame["id_cliente"].isna() | ~frame["saiu"].isin([0, 1])
+        ids = frame["id_cliente"]
+        valid_id = ids.between(1, 99_999_999_999) & (ids == ids.round())  # NaN, inf, 1e30, 3.5 e negativos: não
+        bad_value = ~valid_id | ~frame["saiu"].isin([0, 1])
         frame = frame[~bad_value].astype({"id_cliente": "int64", "saiu": "int64", "lote": str})
         known_batch = frame["lote"].isin(set(self.predictions["lote"]))
         predicted = pd.MultiIndex.from_frame(self.predictions[["lote", "id_cliente"]].astype({"lote": str}))
@@ -170,7 +172,7 @@ class LabelJoin:
         return self._report(name, {k: v for k, v in problems.items() if v}, len(accepted))
 
     def _report(self, name: str, problems: dict, accepted: int, message: str = "") -> dict:
-        explain = {"valor_invalido": "sem id ou com `saiu` fora de 0/1", "lote_desconhecido": "de lote nunca previsto",
+        explain = {"valor_invalido": "sem id válido ou com `saiu` fora de 0/1", "lote_desconhecido": "de lote nunca previsto",
                    "id_desconhecido": "de clientes que o lote não tem", "duplicado": "repetidos (vale o primeiro)",
                    "arquivo_invalido": "arquivo recusado"}
         if not message:

@@ -86,6 +86,7 @@ BAD_FILES = [
     ("valor inválido", {"id_cliente": [None], "saiu": [3], "lote": ["novos_2"]}, "valor_invalido",
      "fora de 0/1"),
     ("coluna errada", {"cliente": [1], "churn": [1]}, "arquivo_invalido", "faltam as colunas"),
+    ("id absurdo", {"id_cliente": ["inf"], "saiu": [1], "lote": ["novos_2"]}, "valor_invalido", "sem id"),
 ]
 
 

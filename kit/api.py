@@ -2,7 +2,8 @@
 
 Rotas: `GET /`, `GET /health`, `GET /churn/{id_cliente}`, `POST /predict`,
 `GET /model`, `GET /metrics` — mais `/admin/falhas` (injeção de falhas para
-fazer alertas dispararem de propósito) e `/admin/recarregar`.
+fazer alertas dispararem de propósito), `/admin/recarregar` e `/admin/rotulos`
+(um arquivo de rótulos que chegou: a API junta com as predições, kit.labels).
 
 Instrumentação numa única passada de middleware por requisição: o middleware do
 prometheus-fastapi-instrumentator mede cada requisição (rota como template,
@@ -32,7 +33,8 @@ from kit.logger import get_logger, request_line_logger
 
 HOW_TO_FIX = "Rode: python -m kit train && python -m kit predict"
 MAX_ID = 99_999_999_999  # ids reais têm 8 dígitos; acima disto é certamente erro de digitação
-__all__ = ["create_app", "router", "Service", "Faults", "Cliente", "Falhas", "MAX_BODY_BYTES", "MAX_ID"]
+__all__ = ["create_app", "router", "Service", "Faults", "Cliente", "Falhas", "ArquivoRotulos", "MAX_BODY_BYTES",
+           "MAX_ID"]
 
 
 @dataclass
@@ -135,6 +137,12 @@ class Falhas(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     latencia_s: Float = Field(default=0.0, ge=0, le=30)
     taxa_erro: Float = Field(default=0.0, ge=0, le=1)
+
+
+class ArquivoRotulos(BaseModel):
+    """Um arquivo de rótulos que chegou, em outputs/rotulos/ (POST /admin/rotulos)."""
+    model_config = ConfigDict(extra="forbid")
+    arquivo: str = Field(min_length=1, max_length=200, description="Nome do CSV em outputs/rotulos/")
 
 
 class _InstrumentedMiddleware(PrometheusInstrumentatorMiddleware):
@@ -275,6 +283,21 @@ async def set_faults(falhas: Falhas, request: Request):
     faults.update(falhas)
     service.log.warning("Injeção de falhas alterada", **faults.as_body())
     return faults.as_body()
+
+
+@router.post("/admin/rotulos", responses=_errors(400, 404, 413, 422))
+def receive_labels(body: ArquivoRotulos, request: Request):
+    """Os rótulos de um arquivo que chegou em outputs/rotulos/: a API junta e publica (kit.labels)."""
+    folder = (settings.outputs_dir / "rotulos").resolve()
+    try:
+        path = (folder / body.arquivo).resolve()
+        found = path.is_relative_to(folder) and path.is_file()
+    except (OSError, ValueError):  # nome com byte nulo, longo demais para o sistema etc.
+        found = False
+    if not found:
+        raise HTTPException(404, f"Arquivo de rótulos {body.arquivo[:60]!r} não encontrado em outputs/rotulos/. "
+                                 "Copie o CSV (colunas id_cliente, saiu, lote) para essa pasta e mande só o nome.")
+    return request.app.state.service.labels.receive(path)
 
 
 @router.post("/admin/recarregar")

@@ -205,3 +205,22 @@ def test_quality_equals_scikit_learn_in_the_corner_cases(y, p):
     assert labels.quality(rows) == {"f2": fbeta_score(y, p, beta=2, zero_division=0),
                                     "recall": recall_score(y, p, zero_division=0),
                                     "precisao": precision_score(y, p, zero_division=0)}
+
+
+def test_a_label_file_reaches_the_running_api_through_admin_rotulos(api):
+    from kit.config import settings
+
+    folder = settings.outputs_dir / "rotulos"
+    folder.mkdir(parents=True, exist_ok=True)
+    served = pd.read_csv(settings.outputs_dir / "registro_predicoes.csv").query("lote == 'novos_1'").head(3)
+    served[["id_cliente", "lote"]].assign(saiu=1).to_csv(folder / "chegou.csv", index=False)
+    with httpx.Client(base_url=api.url) as client:
+        first = client.post("/admin/rotulos", json={"arquivo": "chegou.csv"})
+        again = client.post("/admin/rotulos", json={"arquivo": "chegou.csv"})
+        outside = client.post("/admin/rotulos", json={"arquivo": "../predicoes.csv"})
+        missing = client.post("/admin/rotulos", json={"arquivo": "nao_existe.csv"})
+        nul = client.post("/admin/rotulos", json={"arquivo": "a\u0000b.csv"})
+    assert first.status_code == 200 and first.json()["aceitos"] == 3, first.text
+    assert again.json()["problemas"] == {"duplicado": 3}
+    for refused in (outside, missing, nul):
+        assert refused.status_code == 404 and "outputs/rotulos/" in refused.json()["mensagem"], refused.text

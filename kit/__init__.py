@@ -13,7 +13,9 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
         kit.metrics     — o contrato (CONTRACT) e counter / gauge / histogram / summary / info
         kit.instrumentation — record_request: as métricas HTTP da API em prometheus_client puro
         kit.prom        — query, query_range, value, targets, alerts, rules (PromQL pela API HTTP)
-        kit.drift       — check, psi, psi_table (PSI por feature)
+        kit.drift       — check, psi, psi_table, compare_methods (PSI, KS, qui², Wasserstein, Jensen–Shannon)
+        kit.labels      — LabelJoin, simulate_arrival (rótulos atrasados, qualidade em janela e por segmento)
+        kit.data_quality — check_rejected, check_valid (qualidade dos dados em POST /predict)
         kit.load        — run, run_scenarios, summary (teste de carga)
         kit.export      — export (relatório de métricas em CSV e JSON)
         kit.dashboards  — preview, panel_queries (prévia dos painéis sem Grafana)
@@ -40,6 +42,7 @@ Eles podem mudar sem aviso; os notebooks não os importam.
 """
 __version__ = "0.1.0"
 
-PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
+PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "labels", "data_quality",
+                  "load", "export",
                   "dashboards", "alerts", "course", "stack", "doctor", "config", "errors", "exercises", "promlab", "tasks",
                   "cli", "binder", "instrumentation")

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kit import data_quality
+
 MAX_BODY_BYTES = 1_000_000  # um cliente em JSON tem ~300 bytes; corpos maiores são recusados com 413
 
 
@@ -136,6 +138,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError):
+        if request.url.path == "/predict":
+            data_quality.check_rejected(exc.errors())  # o corpo recusado também é um dado de qualidade
         fields = _field_errors(exc.errors())
         names = ", ".join(f"{f['campo']}: {f['problema']}" for f in fields)
         return error(422, "entrada_invalida", f"Entrada inválida — {names}.", request, campos=fields)

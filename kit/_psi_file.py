@@ -18,10 +18,11 @@ def path() -> Path:
     return settings.outputs_dir / "drift.json"
 
 
-def save(batch: str, psi: dict[str, float]) -> None:
-    """Grava o PSI por feature do lote (o que `publish_saved` lerá)."""
+def save(batch: str, psi: dict[str, float], segments: list | None = None) -> None:
+    """Grava o PSI por feature do lote e o de cada segmento [[pais, faixa, psi], ...] (o que `publish_saved` lerá)."""
     path().parent.mkdir(parents=True, exist_ok=True)
-    path().write_text(json.dumps({"lote": batch, "psi": psi}, ensure_ascii=False, indent=2), encoding="utf-8")
+    body = {"lote": batch, "psi": psi, "segmentos": segments or []}
+    path().write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def publish_saved() -> dict:
@@ -33,4 +34,11 @@ def publish_saved() -> dict:
         return {}  # nenhuma verificação ainda (ou arquivo corrompido): nada a publicar
     for feature, value in values.items():
         metrics.data_drift_psi.labels(feature=feature).set(value)
+    try:  # os valores de label vêm do arquivo: só os segmentos fechados do kit viram série
+        segments = {(str(p), str(f)): float(v) for p, f, v in saved.get("segmentos", [])}
+    except (TypeError, ValueError):
+        segments = {}
+    for (pais, band), value in segments.items():
+        if pais in metrics.SEGMENT_COUNTRIES and band in metrics.SEGMENT_AGE_BANDS:
+            metrics.data_drift_segment_psi.labels(pais=pais, faixa_etaria=band).set(value)
     return values

@@ -2,7 +2,8 @@
 
 Rotas: `GET /`, `GET /health`, `GET /churn/{id_cliente}`, `POST /predict`,
 `GET /model`, `GET /metrics` — mais `/admin/falhas` (injeção de falhas para
-fazer alertas dispararem de propósito) e `/admin/recarregar`.
+fazer alertas dispararem de propósito), `/admin/recarregar` e `/admin/rotulos`
+(um arquivo de rótulos que chegou: a API junta com as predições, kit.labels).
 
 Instrumentação numa única passada de middleware por requisição: o middleware do
 prometheus-fastapi-instrumentator mede cada requisição (rota como template,
@@ -26,14 +27,15 @@ from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentato
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from kit import _psi_file, instrumentation, metrics, model as churn_model
+from kit import _psi_file, data_quality, instrumentation, labels, metrics, model as churn_model
 from kit._api_errors import MAX_BODY_BYTES, BodyLimit, errors as _errors, install_handlers, request_id as _request_id
 from kit.config import settings
 from kit.logger import get_logger, request_line_logger
 
 HOW_TO_FIX = "Rode: python -m kit train && python -m kit predict"
 MAX_ID = 99_999_999_999  # ids reais têm 8 dígitos; acima disto é certamente erro de digitação
-__all__ = ["create_app", "router", "Service", "Faults", "Cliente", "Falhas", "MAX_BODY_BYTES", "MAX_ID"]
+__all__ = ["create_app", "router", "Service", "Faults", "Cliente", "Falhas", "ArquivoRotulos", "MAX_BODY_BYTES",
+           "MAX_ID"]
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Service:
         self.predictions: dict[int, tuple[float, str]] = {}
         self.problems: list[str] = []
         self.log = get_logger("api")
+        self.labels = labels.LabelJoin()  # rótulos que chegam depois: receive(arquivo) junta e publica
         self.reload()
 
     def reload(self) -> None:
@@ -91,6 +94,7 @@ class Service:
             self.predictions = {}
             self.problems.append(f"Predições em lote indisponíveis ({type(exc).__name__}): {HOW_TO_FIX}")
         metrics.api_predictions_loaded.set(len(self.predictions))
+        self.labels.load_log(self.predictions_path.with_name("registro_predicoes.csv"))  # rótulos já juntados ficam
         _psi_file.publish_saved()  # o PSI da última verificação (python -m kit drift grava em outputs/drift.json)
         if self.problems:
             self.log.warning("API em modo degradado: " + " | ".join(self.problems))
@@ -134,6 +138,12 @@ class Falhas(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     latencia_s: Float = Field(default=0.0, ge=0, le=30)
     taxa_erro: Float = Field(default=0.0, ge=0, le=1)
+
+
+class ArquivoRotulos(BaseModel):
+    """Um arquivo de rótulos que chegou, em outputs/rotulos/ (POST /admin/rotulos)."""
+    model_config = ConfigDict(extra="forbid")
+    arquivo: str = Field(min_length=1, max_length=200, description="Nome do CSV em outputs/rotulos/")
 
 
 class _InstrumentedMiddleware(PrometheusInstrumentatorMiddleware):
@@ -231,6 +241,7 @@ def predict(cliente: Cliente, request: Request):
     if service.model is None:
         raise HTTPException(503, f"Nenhum modelo carregado. {HOW_TO_FIX}")
     request.state.id_cliente = cliente.id_cliente
+    data_quality.check_valid(cliente.model_dump())
     row = pd.DataFrame([cliente.model_dump()]).assign(id_cliente=cliente.id_cliente or 0)
     result = churn_model.predict_frame(service.model, row).iloc[0]
     metrics.model_predictions_total.labels(level=result["nivel"]).inc()
@@ -257,6 +268,21 @@ async def set_faults(falhas: Falhas, request: Request):
     faults.update(falhas)
     service.log.warning("Injeção de falhas alterada", **faults.as_body())
     return faults.as_body()
+
+
+@router.post("/admin/rotulos", responses=_errors(400, 404, 413, 422))
+def receive_labels(body: ArquivoRotulos, request: Request):
+    """Os rótulos de um arquivo que chegou em outputs/rotulos/: a API junta e publica (kit.labels)."""
+    folder = (settings.outputs_dir / "rotulos").resolve()
+    try:
+        path = (folder / body.arquivo).resolve()
+        found = path.is_relative_to(folder) and path.is_file()
+    except (OSError, ValueError):  # nome com byte nulo, longo demais para o sistema etc.
+        found = False
+    if not found:
+        raise HTTPException(404, f"Arquivo de rótulos {body.arquivo[:60]!r} não encontrado em outputs/rotulos/. "
+                                 "Copie o CSV (colunas id_cliente, saiu, lote) para essa pasta e mande só o nome.")
+    return request.app.state.service.labels.receive(path)
 
 
 @router.post("/admin/recarregar")

@@ -139,6 +139,20 @@ def wait_for_scrape(timeout: float = 30.0, after: float | None = None) -> bool:
     return False
 
 
+def wait_for_next_scrape(timeout: float = 30.0) -> bool:
+    """Espera uma coleta que comece depois de agora (True): o Prometheus passa a ter o que a API publicou até aqui."""
+    since = time.time()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if (prom.value('timestamp(up{job="api-churn"})') or 0) > since:
+                return True
+        except prom.PrometheusIndisponivel:
+            return False
+        time.sleep(0.3)
+    return False
+
+
 def finish() -> None:
     """Para a API, o receptor de alertas e a stack — se foi esta aula que a subiu."""
     runner.stop_all()

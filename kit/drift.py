@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ks_2samp
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
-from kit import _psi_file, data, metrics
+from kit import _psi_file, data, labels, metrics
 from kit._psi_file import publish_saved  # noqa: F401 — quem importava daqui continua achando
 from kit.config import settings
 from kit.logger import get_logger
@@ -23,7 +24,8 @@ PSI_MODERATE, PSI_SIGNIFICANT = 0.1, settings.psi_alert_threshold
 _EPS = 1e-4
 
 
-def _shares(values: pd.Series, edges=None, categories=None) -> np.ndarray:
+def _counts(values: pd.Series, edges=None, categories=None) -> np.ndarray:
+    """Contagem por faixa (ou categoria), com os ausentes numa faixa própria no fim."""
     missing = values.isna().to_numpy()
     present = values[~missing]
     if categories is not None:
@@ -31,19 +33,22 @@ def _shares(values: pd.Series, edges=None, categories=None) -> np.ndarray:
     else:
         counts = list(np.histogram(present.astype(float), bins=edges)[0])
     counts.append(int(missing.sum()))
-    shares = np.asarray(counts, dtype=float) / max(len(values), 1)
-    return np.clip(shares, _EPS, None)
+    return np.asarray(counts, dtype=float)
+
+
+def binned(reference: pd.Series, current: pd.Series, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """As contagens de referência e atual nas mesmas faixas: quantis do treino ou categorias."""
+    if not pd.api.types.is_numeric_dtype(reference):
+        cats = sorted(set(reference.dropna()) | set(current.dropna()))
+        return _counts(reference, categories=cats), _counts(current, categories=cats)
+    inner = np.unique(np.nanquantile(reference.astype(float), np.linspace(0, 1, bins + 1))[1:-1])
+    edges = np.concatenate([[-np.inf], inner, [np.inf]])
+    return _counts(reference, edges=edges), _counts(current, edges=edges)
 
 
 def psi(reference: pd.Series, current: pd.Series, bins: int = 10) -> float:
     """PSI de uma feature: soma de (atual − ref) · ln(atual / ref) pelas faixas."""
-    if not pd.api.types.is_numeric_dtype(reference):
-        cats = sorted(set(reference.dropna()) | set(current.dropna()))
-        ref, cur = _shares(reference, categories=cats), _shares(current, categories=cats)
-    else:
-        inner = np.unique(np.nanquantile(reference.astype(float), np.linspace(0, 1, bins + 1))[1:-1])
-        edges = np.concatenate([[-np.inf], inner, [np.inf]])
-        ref, cur = _shares(reference, edges=edges), _shares(current, edges=edges)
+    ref, cur = (np.clip(c / max(c.sum(), 1), _EPS, None) for c in binned(reference, current, bins))
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
@@ -59,6 +64,87 @@ def psi_table(reference: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
                            "moderado" if row["psi"] > PSI_MODERATE else "estável")
         rows.append(row)
     return pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
+
+
+def compare_methods(reference: pd.DataFrame, current: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    """Os testes de drift lado a lado, por feature, nos mesmos lotes.
+
+    - PSI (faixas dos quantis do treino) e Jensen–Shannon (distância, nas mesmas faixas): tamanho
+      do efeito; não mudam com o tamanho da amostra, mas dependem das faixas;
+    - KS (numéricas) e qui² (categóricas, e numéricas nas faixas): p-valor de um teste de hipótese —
+      com amostras grandes, uma mudança minúscula já dá p < 0,05;
+    - Wasserstein (numéricas): quanto a distribuição "andou", em desvios-padrão do treino.
+    """
+    rows = []
+    for feature in data.FEATURES:
+        ref, cur = reference[feature], current[feature]
+        ref_counts, cur_counts = binned(ref, cur, bins)
+        present = (ref_counts + cur_counts) > 0
+        row = {"feature": feature, "psi": psi(ref, cur, bins),
+               "jensen_shannon": float(jensenshannon(ref_counts, cur_counts)),
+               "qui2_pvalor": float(chi2_contingency(np.vstack([ref_counts[present], cur_counts[present]]))[1])}
+        if feature in data.FEATURES_NUM:
+            ref_num, cur_num = ref.dropna().astype(float), cur.dropna().astype(float)
+            row["ks_pvalor"] = float(ks_2samp(ref_num, cur_num).pvalue)
+            row["wasserstein_dp"] = float(wasserstein_distance(ref_num, cur_num) / ref_num.std())
+        rows.append(row)
+    columns = ["feature", "psi", "jensen_shannon", "wasserstein_dp", "ks_pvalor", "qui2_pvalor"]
+    return pd.DataFrame(rows)[columns].sort_values("psi", ascending=False, ignore_index=True)
+
+
+# Evidently decide assim para lotes de referência com mais de 1 000 linhas (evidently 0.7.23,
+# legacy/calculations/stattests/registry.py): Wasserstein normalizado (numéricas com mais de 5 valores)
+# ou Jensen–Shannon (categóricas e numéricas com até 5 valores), drift a partir de 0,1.
+EVIDENTLY_THRESHOLD = 0.1
+
+
+def evidently_rule(reference: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
+    """Drift sim/não pela regra padrão do Evidently, aplicada às colunas de `compare_methods`."""
+    many_values = {f: reference[f].nunique() > 5 for f in data.FEATURES_NUM}
+    value = [row.wasserstein_dp if many_values.get(row.feature) else row.jensen_shannon for row in table.itertuples()]
+    return pd.Series(value, index=table.index) >= EVIDENTLY_THRESHOLD
+
+
+def evidently_report(reference: pd.DataFrame, current: pd.DataFrame):
+    """O relatório de data drift do próprio Evidently nos mesmos lotes — ou None, dizendo por quê.
+
+    Evidently não é dependência do curso: custa ~580 MB no ambiente e a versão mais nova (0.7.23) não
+    importa com o pandas 3 que o curso usa. A aula roda sem ele (e aplica a regra dele: `evidently_rule`).
+    """
+    try:
+        from evidently import Report
+        from evidently.presets import DataDriftPreset
+    except ModuleNotFoundError:
+        print("Evidently não está instalado (não é dependência do curso: ~580 MB a mais no ambiente). A tabela "
+              "acima já aplica a regra de drift dele; para o relatório interativo, use um ambiente à parte com "
+              "pandas < 3: pip install evidently==0.7.23 'pandas<3'.")
+        return None
+    except ImportError as exc:
+        print(f"Evidently está instalado, mas não importa com o pandas {pd.__version__} deste curso ({exc}). "
+              "A tabela acima já aplica a regra de drift dele; para o relatório interativo, use um ambiente à "
+              "parte com pandas < 3.")
+        return None
+    return Report([DataDriftPreset()]).run(reference_data=reference[data.FEATURES],
+                                           current_data=current[data.FEATURES])
+
+
+def segment_psi(reference: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """A mistura de segmentos (país × faixa etária) mudou? O termo de cada segmento no PSI da mistura.
+
+    Positivo e grande: o segmento pesa bem mais (ou bem menos) no lote do que no treino. A soma é o PSI da
+    variável "segmento"; os valores de label são fechados (kit.labels.COUNTRIES × AGE_BANDS).
+    """
+    def shares(frame):
+        segment = labels.country(frame["pais"]) + "|" + labels.age_band(frame["idade"])
+        return segment.value_counts(normalize=True)
+
+    index = pd.MultiIndex.from_product([labels.COUNTRIES, labels.AGE_BANDS], names=["pais", "faixa_etaria"])
+    keys = [f"{p}|{f}" for p, f in index]
+    ref, cur = (shares(f).reindex(keys, fill_value=0.0).to_numpy() for f in (reference, current))
+    clipped_ref, clipped_cur = np.clip(ref, _EPS, None), np.clip(cur, _EPS, None)
+    table = pd.DataFrame({"participacao_treino": ref, "participacao_lote": cur,
+                          "psi": (clipped_cur - clipped_ref) * np.log(clipped_cur / clipped_ref)}, index=index)
+    return table.sort_values("psi", ascending=False)
 
 
 def score_shift(model, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
@@ -82,12 +168,15 @@ def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
     """
     log = get_logger("drift")
     reference, current = data.load("treino"), data.load(batch)
-    table = psi_table(reference, current)
+    table, segments = psi_table(reference, current), segment_psi(reference, current)
     if publish:
         for feature, value in zip(table["feature"], table["psi"]):
             metrics.data_drift_psi.labels(feature=feature).set(value)
-        _psi_file.save(batch, dict(zip(table["feature"], table["psi"])))
-    result = {"lote": batch, "psi": table}
+        for (pais, band), value in segments["psi"].items():
+            metrics.data_drift_segment_psi.labels(pais=pais, faixa_etaria=band).set(value)
+        _psi_file.save(batch, dict(zip(table["feature"], table["psi"])),
+                       [[pais, band, float(v)] for (pais, band), v in segments["psi"].items()])
+    result = {"lote": batch, "psi": table, "segmentos": segments}
     if model is not None:
         result["score"] = score_shift(model, reference, current)
     drifted = table.loc[table["psi"] > PSI_SIGNIFICANT, "feature"].tolist()

@@ -124,6 +124,51 @@ model_version_info = info("model_version_info", "Versão do modelo servido.")
 # --- Drift ----------------------------------------------------------------------
 data_drift_psi = gauge("data_drift_psi", "PSI de cada feature: lote novo vs treino.", ("feature",))
 
+# --- Rótulos atrasados e qualidade em janela (semana 5; quem publica: kit.labels) ------------------
+# `version`: só as últimas MAX_VERSIONS versões do registro de predições (valores limitados).
+MAX_VERSIONS = 3
+LABEL_RESULTS = ("aceito", "id_desconhecido", "duplicado", "lote_desconhecido", "valor_invalido", "arquivo_invalido")
+model_labels_received_total = counter(
+    "model_labels_received_total", "Rótulos recebidos, por resultado da junção com as predições.", ("result",))
+model_label_coverage = gauge(
+    "model_label_coverage", "Fração das predições da janela que já têm rótulo, por versão.", ("version",))
+model_window_f2_score = gauge("model_window_f2_score", "F2 nas predições rotuladas da janela, por versão.", ("version",))
+model_window_recall = gauge("model_window_recall", "Recall nas predições rotuladas da janela, por versão.", ("version",))
+model_window_precision = gauge(
+    "model_window_precision", "Precisão nas predições rotuladas da janela, por versão.", ("version",))
+# Proxies: existem antes de qualquer rótulo (só dependem das predições).
+model_window_score_avg = gauge("model_window_score_avg", "Risco médio previsto na janela, por versão.", ("version",))
+model_window_high_risk_share = gauge(
+    "model_window_high_risk_share", "Fração das predições da janela com risco alto, por versão.", ("version",))
+# Segmentos: país × faixa etária, valores fechados — 16 séries no máximo (kit.labels os calcula).
+SEGMENT_LABELS = ("pais", "faixa_etaria")
+SEGMENT_COUNTRIES = ("França", "Espanha", "Alemanha", "outro")
+SEGMENT_AGE_BANDS = ("ate_35", "36_50", "51_mais", "desconhecida")
+model_segment_f2_score = gauge(
+    "model_segment_f2_score", "F2 da versão mais nova por segmento (só com churners rotulados suficientes).",
+    SEGMENT_LABELS)
+model_segment_labels = gauge("model_segment_labels", "Predições rotuladas por segmento (versão mais nova).",
+                             SEGMENT_LABELS)
+
+data_drift_segment_psi = gauge("data_drift_segment_psi", "Termo de cada segmento no PSI da mistura de segmentos "
+                               "(lote novo vs treino).", SEGMENT_LABELS)
+
+# --- Qualidade dos dados em POST /predict (quem conta: kit.data_quality) ----------------------------
+DQ_ISSUES = ("ausente", "fora_da_faixa", "categoria_nova", "esquema")
+data_quality_requests_total = counter("data_quality_requests_total", "Corpos de POST /predict conferidos.")
+data_quality_issues_total = counter(
+    "data_quality_issues_total", "Problemas de qualidade nos dados de POST /predict, por feature e tipo.",
+    ("feature", "issue"))
+
+# Orçamento de séries da semana 5 (tests/test_labels.py confere com ids aleatórios e categorias hostis):
+# segmentos = 4 países × 4 faixas; qualidade = (9 features + id_cliente + outro) × 4 problemas.
+SERIES_BUDGET = {"model_segment_f2_score": 16, "model_segment_labels": 16, "data_drift_segment_psi": 16,
+                 "data_quality_issues": 44,
+                 **{name: MAX_VERSIONS for name in ("model_label_coverage", "model_window_f2_score", "model_window_recall",
+                                                     "model_window_precision", "model_window_score_avg",
+                                                     "model_window_high_risk_share")},
+                 "model_labels_received": len(LABEL_RESULTS)}
+
 # As labels do Info: as chaves do dicionário que publish_model() publica.
 MODEL_VERSION_KEYS = ("version", "trained_at")
 
@@ -143,7 +188,9 @@ CONTRACT = _contract(
     api_predictions_loaded, model_predictions_total, model_cache_hits_total, model_cache_misses_total,
     churn_predictions_high_risk, churn_predictions_by_level, churn_prediction_score_avg,
     model_training_duration_seconds, model_f2_score, model_auc_score, model_training_samples, model_version_info,
-    data_drift_psi,
+    data_drift_psi, model_labels_received_total, model_label_coverage, model_window_f2_score, model_window_recall,
+    model_window_precision, model_window_score_avg, model_window_high_risk_share, model_segment_f2_score,
+    model_segment_labels, data_drift_segment_psi, data_quality_requests_total, data_quality_issues_total,
 )
 
 
@@ -158,6 +205,9 @@ def init_series() -> None:
         api_errors_total.labels(method=method, endpoint=endpoint, status_code="500")
         api_request_duration_seconds.labels(method=method, endpoint=endpoint)
     api_errors_total.labels(method="GET", endpoint="/churn/{id_cliente}", status_code="404")
+    for result in LABEL_RESULTS:
+        model_labels_received_total.labels(result=result)
+    data_quality_requests_total.inc(0)
 
 
 def publish_model(meta: dict) -> None:

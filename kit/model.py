@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from kit import data, metrics
+from kit import data, labels, metrics
 from kit.config import settings
 from kit.errors import ErroDoKit
 from kit.logger import get_logger
@@ -165,11 +165,15 @@ def predict_frame(model, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def predict_batch(batch: str = "novos_1", output: Path | None = None, models_dir: Path | None = None) -> pd.DataFrame:
-    """Prevê o lote, grava `outputs/predicoes.csv` e publica o retrato do lote."""
+    """Prevê o lote, grava `outputs/predicoes.csv` (o que a API serve), acrescenta o lote ao registro de
+    predições (`registro_predicoes.csv`, ao lado: id, versão, hora, segmento — kit.labels) e publica o retrato."""
     log = get_logger("prediction")
     model, meta = load(models_dir=models_dir)
     log.info(f"Prevendo lote {batch} com o modelo {meta['version']}")
-    result = predict_frame(model, data.load(batch))
+    frame = data.load(batch)
+    result = predict_frame(model, frame)
+    labels.log_batch(frame, result, batch, meta["version"], model.predict(frame[data.FEATURES]),
+                     path=None if output is None else Path(output).with_name("registro_predicoes.csv"))
     output = Path(output or settings.predictions_path)
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False, lineterminator="\n")

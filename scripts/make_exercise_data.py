@@ -6,6 +6,7 @@
 - ex02_api.json      — um log JSON da API (formato de logs/api.json) de três horas de uso;
 - ex03_clientes.csv, ex03_predicoes.csv, ex03_metricas.om — clientes, lote previsto e o contador por país gravado;
 - ex04_metricas.om   — três versões do modelo servidas lado a lado (v2 e v3 entram em produção depois);
+- ex05_segmentos.om  — F2 por segmento e global em duas horas: os rótulos do lote 1, depois os do lote 2;
 - ex06_metricas.om   — dez minutos de um teste de carga (latência e 5xx pioram no fim).
 
 Os arquivos .om (OpenMetrics com carimbo de tempo) viram um banco do Prometheus com
@@ -28,6 +29,7 @@ JOB = 'job="api-churn"'
 T_EX03 = 1768471200  # 2026-01-15 10:00 UTC
 T_EX04 = 1768478400  # 2026-01-15 12:00 UTC
 T_EX06 = 1768485600  # 2026-01-15 14:00 UTC
+T_EX05 = 1770624000  # 2026-02-09 08:00 UTC
 
 
 def _risk(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
@@ -135,6 +137,25 @@ def ex04() -> None:
                                    "model_training_samples": ("unknown", samples_)})
 
 
+def ex05() -> None:
+    # (pais, faixa_etaria, F2) publicados pela API: na 1ª hora, com os rótulos do lote 1; na 2ª, com os do lote 2
+    # (os números da aula 5). Só aparecem segmentos com churners rotulados suficientes.
+    hours = [[("Alemanha", "36_50", 0.800), ("Alemanha", "51_mais", 0.917), ("Espanha", "36_50", 0.711),
+              ("França", "36_50", 0.734), ("França", "51_mais", 0.896), ("França", "ate_35", 0.549)],
+             [("Alemanha", "36_50", 0.846), ("Alemanha", "ate_35", 0.707), ("Espanha", "36_50", 0.735),
+              ("Espanha", "ate_35", 0.302), ("França", "36_50", 0.702)]]
+    segment, window = [], []
+    for hour, (segments, f2_global) in enumerate(zip(hours, (0.780, 0.566))):
+        steps = range(hour * 3600, (hour + 1) * 3600, 30)
+        for pais, band, f2 in segments:
+            segment += _series("model_segment_f2_score", f'{JOB},instance="api:8000",pais="{pais}",faixa_etaria="{band}"',
+                               [(T_EX05 + s, f2) for s in steps])
+        window += _series("model_window_f2_score", f'{JOB},instance="api:8000",version="v1"',
+                          [(T_EX05 + s, f2_global) for s in steps])
+    _om(OUT / "ex05_segmentos.om", {"model_segment_f2_score": ("unknown", segment),
+                                    "model_window_f2_score": ("unknown", window)})
+
+
 def ex06() -> None:
     buckets = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, float("inf"))
     # fração das requisições de cada 15 s em cada faixa de latência (fase normal e fase degradada)
@@ -186,7 +207,7 @@ if __name__ == "__main__":
 
     OUT = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else OUT  # (os testes geram numa pasta temporária)
     OUT.mkdir(parents=True, exist_ok=True)
-    for make in (ex01, ex02, ex03, ex04, ex06):
+    for make in (ex01, ex02, ex03, ex04, ex05, ex06):
         make()
     for path in sorted(OUT.iterdir()):
         print(f"{path.name:<22} {path.stat().st_size:>9,} bytes")

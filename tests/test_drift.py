@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kit import _psi_file, drift, metrics
+from kit import _psi_file, data, drift, metrics
 
 
 def _gauge(feature: str) -> float:
@@ -60,3 +60,25 @@ def test_a_corrupted_saved_psi_publishes_nothing(kit_home, content):
     metrics.data_drift_psi.labels(feature="idade").set(-1)
     assert _psi_file.publish_saved() == {}
     assert _gauge("idade") == -1  # nada foi escrito por cima
+
+
+def test_drift_methods_side_by_side_agree_on_age_and_disagree_where_the_lesson_says(kit_home):
+    treino, lote1, lote2 = (data.load(b) for b in ("treino", "novos_1", "novos_2"))
+    table2 = drift.compare_methods(treino, lote2).set_index("feature")
+    assert table2.loc["idade", "psi"] > 0.2 and table2.loc["idade", "ks_pvalor"] < 1e-6
+    assert table2.loc["idade", "wasserstein_dp"] > 0.1 and table2.loc["pais", "jensen_shannon"] > 0.1
+    # saldo: PSI só "moderado", mas o KS dá p ≈ 0 e a regra do Evidently marca drift
+    assert 0.1 < table2.loc["saldo_conta", "psi"] < 0.2 and table2.loc["saldo_conta", "ks_pvalor"] < 1e-6
+    rule2 = drift.evidently_rule(treino, table2.reset_index()).to_numpy()
+    assert set(table2.index[rule2]) == {"idade", "pais", "saldo_conta"}
+    table1 = drift.compare_methods(treino, lote1)
+    assert (table1["psi"] < 0.1).all() and not drift.evidently_rule(treino, table1).any()
+    assert drift.evidently_report(treino, lote2) is None or hasattr(drift.evidently_report(treino, lote2), "dict")
+
+
+def test_segment_psi_points_at_the_young_spanish_customers(kit_home):
+    treino = data.load("treino")
+    segments = drift.segment_psi(treino, data.load("novos_2"))
+    assert len(segments) == 16 and segments.index[0] == ("Espanha", "ate_35")
+    assert segments.iloc[0]["participacao_lote"] > 3 * segments.iloc[0]["participacao_treino"]
+    assert (drift.segment_psi(treino, data.load("novos_1"))["psi"] < 0.02).all()

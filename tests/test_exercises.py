@@ -96,6 +96,13 @@ def _submissions(folder: Path) -> None:
         if _gid(cell) in ("resposta_leitura", "resposta_endpoints"):
             cell.source = answers[_gid(cell)]
     nbformat.write(partial, folder / "parcial" / f"{ex}.ipynb")
+    # ex05: só a tarefa 4 (o pior segmento pelo Prometheus gravado) resolvida
+    answers05 = {_gid(c): c.source for c in sol["ex05_alerta_drift"].cells}
+    partial05 = copy.deepcopy(blank["ex05_alerta_drift"])
+    for cell in partial05.cells:
+        if _gid(cell) == "resposta_segmento":
+            cell.source = answers05["resposta_segmento"]
+    nbformat.write(partial05, folder / "parcial" / "ex05_alerta_drift.ipynb")
     loop = copy.deepcopy(blank[ex])
     for cell in loop.cells:
         if _gid(cell) == "resposta_leitura":
@@ -248,6 +255,8 @@ def test_partial_solution_scores_in_between(graded):
     points, maximum = rows[("parcial", "ex02_analise_logs")]
     assert 0 < points < maximum, feedback["parcial"]
     assert points == 3  # leitura (1) + endpoints (1) + tempo médio (1)
+    points, maximum = rows[("parcial", "ex05_alerta_drift")]
+    assert points == 2 and maximum == 7, feedback["parcial"]  # só a tarefa 4 (o pior segmento), 2 de 7 pontos
 
 
 @pytest.mark.slow

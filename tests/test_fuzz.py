@@ -51,6 +51,7 @@ OPERATIONS = [
     ("GET", "/admin/falhas", (POSITIVE,)),
     ("POST", "/admin/falhas", (NEGATIVE,)),
     ("POST", "/admin/recarregar", (POSITIVE,)),
+    ("POST", "/admin/rotulos", (POSITIVE, NEGATIVE)),
 ]
 NOT_FUZZED = {"GET /metrics"}
 EXAMPLES = 50

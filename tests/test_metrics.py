@@ -14,6 +14,14 @@ def _families():
 def test_whole_contract_is_exposed_with_type_and_labels():
     metrics.publish_model({"version": "vX", "trained_at": "t", "f2": 0.8, "auc": 0.9})
     metrics.data_drift_psi.labels(feature="idade").set(0.01)
+    # semana 5: as séries por versão e por segmento só existem depois de uma junção de rótulos (kit.labels)
+    for gauge in (metrics.model_label_coverage, metrics.model_window_f2_score, metrics.model_window_recall,
+                  metrics.model_window_precision, metrics.model_window_score_avg, metrics.model_window_high_risk_share):
+        gauge.labels(version="vX").set(0.5)
+    metrics.model_segment_f2_score.labels(pais="Espanha", faixa_etaria="ate_35").set(0.3)
+    metrics.model_segment_labels.labels(pais="Espanha", faixa_etaria="ate_35").set(300)
+    metrics.data_drift_segment_psi.labels(pais="Espanha", faixa_etaria="ate_35").set(0.2)
+    metrics.data_quality_issues_total.labels(feature="idade", issue="ausente")
     families = _families()
     for name, (kind, labels) in metrics.CONTRACT.items():
         family_name = name.removesuffix("_total")

@@ -42,7 +42,7 @@ COMPOSE = REPO / "docker-compose.yml"
 
 EXPECTED_ALERTS = {
     "ApiDown", "ApiHighLatencyP95", "ApiHigh5xxRate", "ModelF2Low",
-    "NoPredictions", "HighRiskSpike", "DataDrift",
+    "NoPredictions", "HighRiskSpike", "DataDrift", "SegmentF2Low", "DataQualityIssues",
 }
 DS_REF = {"type": "prometheus", "uid": "prometheus-churn"}
 DASHBOARD_UIDS = {"api-health", "ml-metrics", "business-churn", "overview"}
@@ -62,12 +62,16 @@ GRAFANA_VARS = {"$__rate_interval": "1m", "$__range": "5m", "$__interval": "15s"
 
 # Contrato de métricas (DESIGN §6), nomes de exposição.
 COUNTERS = {"api_requests_total", "api_errors_total", "model_predictions_total",
-            "model_cache_hits_total", "model_cache_misses_total"}
+            "model_cache_hits_total", "model_cache_misses_total", "model_labels_received_total",
+            "data_quality_requests_total", "data_quality_issues_total"}
 HISTOGRAM_SERIES = {f"api_request_duration_seconds_{s}" for s in ("bucket", "sum", "count")}
 GAUGES = {"api_active_requests", "api_predictions_loaded", "churn_predictions_high_risk",
           "churn_predictions_by_level", "churn_prediction_score_avg",
           "model_training_duration_seconds", "model_f2_score", "model_auc_score",
-          "model_training_samples", "model_version_info", "data_drift_psi"}
+          "model_training_samples", "model_version_info", "data_drift_psi", "model_label_coverage",
+          "model_window_f2_score", "model_window_recall", "model_window_precision", "model_window_score_avg",
+          "model_window_high_risk_share", "model_segment_f2_score", "model_segment_labels",
+          "data_drift_segment_psi"}
 CONTRACT_METRICS = COUNTERS | HISTOGRAM_SERIES | GAUGES | {"up"}
 ENDPOINTS = {"/", "/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics", "none"}
 FEATURES = ["idade", "anos_cliente", "saldo_conta", "numero_produtos", "salario_estimado",
@@ -661,6 +665,19 @@ def _contract_series(minutes: int = 120) -> list[dict]:
     for i, feature in enumerate(FEATURES):
         series.append({"series": f'data_drift_psi{{{base}, feature="{feature}"}}',
                        "values": f"{0.03 * (i + 1):g}x{n}"})
+    # semana 5: rótulos atrasados (a cobertura sobe), segmentos e qualidade dos dados
+    for name, value in [("model_label_coverage", "0+0.001"), ("model_window_f2_score", "0.57+0"),
+                        ("model_window_recall", "0.59+0"), ("model_window_precision", "0.49+0"),
+                        ("model_window_score_avg", "0.22+0"), ("model_window_high_risk_share", "0.14+0")]:
+        series.append({"series": f'{name}{{{base}, version="v1"}}', "values": f"{value}x{n}"})
+    for pais, band, f2 in [("Espanha", "ate_35", 0.30), ("Espanha", "36_50", 0.74), ("França", "36_50", 0.70)]:
+        labels = f'{base}, pais="{pais}", faixa_etaria="{band}"'
+        series.append({"series": f"model_segment_f2_score{{{labels}}}", "values": f"{f2}x{n}"})
+        series.append({"series": f"model_segment_labels{{{labels}}}", "values": f"300x{n}"})
+        series.append({"series": f"data_drift_segment_psi{{{labels}}}", "values": f"{1 - f2:.2f}x{n}"})
+    series.append({"series": f"data_quality_requests_total{{{base}}}", "values": f"0+6x{n}"})
+    series.append({"series": f'data_quality_issues_total{{{base}, feature="idade", issue="ausente"}}',
+                   "values": f"0+1x{n}"})
     return series
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from kit import _process, alerts, doctor, drift, metrics, model, prom, runner, stack
+from kit import _process, alerts, data, doctor, drift, labels, metrics, model, prom, runner, stack
 from kit.config import settings
 from tests._tools import wait_until
 
@@ -30,6 +30,8 @@ ALERT_QUANTITIES = {
     "ModelF2Low": 'model_f2_score{dataset="producao"}',
     "NoPredictions": "sum(increase(model_predictions_total[5m]))",
     "DataDrift": "data_drift_psi",
+    "SegmentF2Low": "model_segment_f2_score",
+    "DataQualityIssues": "sum(rate(data_quality_issues_total[5m])) / sum(rate(data_quality_requests_total[5m]))",
 }
 # Precisam de mais histórico do que um teste tem; cobertos pelos testes do promtool
 # (monitoring/prometheus/tests/alert_rules_test.yml).
@@ -53,9 +55,10 @@ def _load(api, n_ok=30, n_404=10):
         for i in range(n_404):
             client.get(f"/churn/{10_000_000 + i}")
         client.get("/churn/abc")
-        client.post("/predict", json={"pais": "Espanha", "genero": "Feminino", "idade": 30, "anos_cliente": 1,
-                                      "saldo_conta": 0.0, "numero_produtos": 1, "cartao_credito": "Sim",
-                                      "salario_estimado": 40000.0, "escore_credito": 700})
+        cliente = {"pais": "Espanha", "genero": "Feminino", "idade": 30, "anos_cliente": 1, "saldo_conta": 0.0,
+                   "numero_produtos": 1, "cartao_credito": "Sim", "salario_estimado": 40000.0, "escore_credito": 700}
+        client.post("/predict", json=cliente)
+        client.post("/predict", json={**cliente, "pais": "Brasil"})  # categoria nova: um problema de qualidade
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,15 @@ def scraped(live_stack):
     # Rótulos do lote 1 (sem drift): a série model_f2_score{dataset="producao"} passa a existir, como na aula 5.
     # Sem isso ela só existiria se outro teste do mesmo processo tivesse avaliado um lote.
     model.evaluate("novos_1")
+    # Semana 5: o lote 2 previsto pela v1 entra no registro de predições e 80 % dos rótulos chegam (2 arquivos).
+    estimator, meta = model.load(publish=False)
+    frame = data.load("novos_2")
+    labels.log_batch(frame, model.predict_frame(estimator, frame), "novos_2", meta["version"],
+                     estimator.predict(frame[data.FEATURES]))
+    service = api.app.state.service
+    service.labels.load_log()
+    for path in labels.simulate_arrival("novos_2", n_files=2):
+        service.labels.receive(path)
     _load(api)
     # dois scrapes depois da carga: rate() precisa de duas amostras com a carga dentro
     time.sleep(3)
@@ -103,6 +115,19 @@ def test_every_dashboard_panel_query_returns_data(scraped):
                 empty.append(f"{uid} / {q['panel']} [{q['refId']}]: {q['expr']}")
     assert checked >= 30
     assert not empty, "painéis sem dados:\n" + "\n".join(empty)
+
+
+def test_the_degraded_segment_is_found_by_a_query_and_the_global_f2_does_not_show_it(scraped):
+    """Aula 5: uma consulta ao Prometheus aponta os jovens espanhóis; o F2 global (sem segmento) não aponta nada."""
+    (worst,) = prom.query("bottomk(1, model_segment_f2_score)")
+    assert (worst["metric"]["pais"], worst["metric"]["faixa_etaria"]) == ("Espanha", "ate_35")
+    version = scraped.app.state.service.meta["version"]
+    (global_f2,) = prom.query(f'model_window_f2_score{{version="{version}"}}')
+    assert "pais" not in global_f2["metric"] and "faixa_etaria" not in global_f2["metric"]
+    # o mesmo limiar do alerta de segmento (0,5) aplicado ao F2 global fica quieto; no segmento, dispara
+    assert worst["value"] < 0.5 < global_f2["value"]
+    assert prom.query(f'model_window_f2_score{{version="{version}"}} < 0.5') == []
+    assert prom.query("model_segment_f2_score < 0.5")
 
 
 def test_rules_loaded_and_doctor_is_happy(scraped):

@@ -1,4 +1,4 @@
-"""As tarefas \"Sua vez\" das aulas: onde ficam, e que a versão de referência mostra cada uma resolvida."""
+"""As tarefas "Sua vez" das aulas: onde ficam, e que a versão de referência mostra cada uma resolvida."""
 from __future__ import annotations
 
 import ast

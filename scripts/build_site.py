@@ -164,13 +164,23 @@ def _om_labels(metric: dict) -> str:
 
 def record(dest: Path = RECORDING) -> None:
     """Roda num processo filho com KIT_HOME e portas próprios (veja `_child`)."""
-    from kit import course, drift, load, prom
+    from kit import course, data, drift, labels, load, model, prom
 
     session = course.start(fast=True)
     try:
         if not session.prometheus or not course.wait_for_scrape():
             raise SystemExit("o Prometheus não raspou a API")
         drift.check("novos_2")  # publica o PSI por feature (dashboard ml-metrics)
+        # Semana 5: F2 de produção do lote 1 e 80 % dos rótulos do lote 2 (cobertura, F2 por janela e segmento).
+        model.evaluate("novos_1")
+        estimator, meta = model.load(publish=False)
+        frame = data.load("novos_2")
+        labels.log_batch(frame, model.predict_frame(estimator, frame), "novos_2", meta["version"],
+                         estimator.predict(frame[data.FEATURES]))
+        service = session.api.app.state.service
+        service.labels.load_log()
+        for path in labels.simulate_arrival("novos_2", n_files=2):
+            service.labels.receive(path)
         started = time.time() - 5
         # Carga espalhada e variando (as taxas e os percentis mexem) por mais de 2 min: as subconsultas
         # `[$__range:]` dos painéis avaliam em minutos cheios no Prometheus da gravação (evaluation_interval 1m).

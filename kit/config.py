@@ -124,6 +124,9 @@ class Settings:
     grafana_home: Path = field(default_factory=lambda: Path(_get("GRAFANA_HOME", str(Path.home() / ".local" / "grafana"))))
     # Receptores opcionais de alerta (vazio = desligado); veja monitoring/alertmanager/receivers_opcionais.yml.example
     alert_env: dict = field(default_factory=lambda: {k: v for k, v in _ENV.items() if k.startswith("ALERT_")})
+    # Vários workers (kit.workers): a pasta do modo multiprocesso do prometheus_client. Só do ambiente do
+    # processo (não do .env): é o `serve --workers` que a define para os workers, e o cliente lê a mesma.
+    multiprocess_dir: str = field(default_factory=lambda: os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
     # Logs
     log_level: str = field(default_factory=lambda: _get("LOG_LEVEL", "INFO"))
     log_console_level: str = field(default_factory=lambda: _get("LOG_CONSOLE_LEVEL", "INFO"))

@@ -8,6 +8,8 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
         kit.model       — train, evaluate, retrain, predict_batch, load, risk_level
         kit.api         — create_app (as rotas estão em kit.api.router)
         kit.runner      — start / stop: a API numa thread do notebook; port_is_free
+        kit.workers     — serve, start, stop: a API em vários processos (modo multiprocesso)
+        kit.replicas    — start, stop, targets: réplicas da API achadas pelo Prometheus (file_sd)
     o que a aula ensina a observar
         kit.logger      — setup, get_logger, read_json_logs, log_path, flush (Loguru)
         kit.metrics     — o contrato (CONTRACT) e counter / gauge / histogram / summary / info
@@ -40,4 +42,4 @@ __version__ = "0.1.0"
 
 PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
                   "dashboards", "alerts", "course", "stack", "doctor", "config", "errors", "exercises", "promlab",
-                  "cli", "binder")
+                  "cli", "binder", "workers", "replicas")

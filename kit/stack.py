@@ -106,7 +106,7 @@ def render_native_configs(run_dir: Path, *, api_port: int | None = None, receive
     api_port = api_port or settings.api_port
     receiver_port = receiver_port or settings.alert_receiver_port
     alertmanager_port = alertmanager_port or settings.alertmanager_port
-    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "targets").mkdir(parents=True, exist_ok=True)  # o file_sd (kit.replicas) vigia esta pasta desde já
 
     rules = yaml.safe_load((MONITORING / "prometheus" / "alert_rules.yml").read_text(encoding="utf-8"))
     if fast:
@@ -118,12 +118,12 @@ def render_native_configs(run_dir: Path, *, api_port: int | None = None, receive
 
     config = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
     for job in config["scrape_configs"]:
+        job.pop("dns_sd_configs", None)  # o DNS dos contêineres (réplicas no Compose) só existe no Compose
         for static in job.get("static_configs", []):
             static["targets"] = [t.replace("host.docker.internal:8000", f"127.0.0.1:{api_port}")
                                  for t in static["targets"]]
         if fast:
-            job["scrape_interval"] = FAST["scrape_interval"]
-            job["scrape_timeout"] = FAST["scrape_interval"]
+            job.update(scrape_interval=FAST["scrape_interval"], scrape_timeout=FAST["scrape_interval"])
     for manager in config.get("alerting", {}).get("alertmanagers", []):
         for static in manager.get("static_configs", []):
             static["targets"] = [f"127.0.0.1:{alertmanager_port}"]

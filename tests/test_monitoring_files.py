@@ -41,7 +41,7 @@ QUERIES_MD = MON / "queries_exemplos.md"
 COMPOSE = REPO / "docker-compose.yml"
 
 EXPECTED_ALERTS = {
-    "ApiDown", "ApiHighLatencyP95", "ApiHigh5xxRate", "ModelF2Low",
+    "ApiDown", "ApiReplicaDown", "ApiHighLatencyP95", "ApiHigh5xxRate", "ModelF2Low",
     "NoPredictions", "HighRiskSpike", "DataDrift",
 }
 DS_REF = {"type": "prometheus", "uid": "prometheus-churn"}
@@ -286,8 +286,11 @@ def test_alert_rules_contract():
     by_name = {r["alert"]: r for r in rules}
     assert by_name["ApiDown"]["labels"]["severity"] == "critical"
     assert by_name["HighRiskSpike"]["labels"]["severity"] == "critical"
-    assert 'up{job="api-churn"} == 0' in by_name["ApiDown"]["expr"]
-    assert by_name["ApiDown"]["for"] == "1m"
+    # todas as instâncias fora (ApiDown) x uma réplica fora com outras no ar (ApiReplicaDown, aula 7)
+    assert by_name["ApiDown"]["expr"].strip() == 'max by (job) (up{job="api-churn"}) == 0'
+    assert 'up{job="api-churn"} == 0' in by_name["ApiReplicaDown"]["expr"]
+    assert by_name["ApiDown"]["for"] == by_name["ApiReplicaDown"]["for"] == "1m"
+    assert by_name["ApiReplicaDown"]["labels"]["severity"] == "warning"
     assert "offset 1h" in by_name["HighRiskSpike"]["expr"]
     assert "sum by (le)" in by_name["ApiHighLatencyP95"]["expr"]
     assert '"5.."' in by_name["ApiHigh5xxRate"]["expr"]

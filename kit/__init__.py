@@ -33,7 +33,8 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
 O encanamento fica nos módulos com `_` (como no Loguru): `_process` (portas e processos),
 `_fastlog` (velocidade do log por requisição), `_api_errors` (erros da API em pt-BR, limite
 do corpo), `_psi_file` (o PSI gravado que a API publica), `_cli_args` (argparse em pt-BR),
-`_grafana_look` (números e cores como o Grafana, para as prévias de kit.dashboards).
+`_grafana_look` (números e cores como o Grafana, para as prévias de kit.dashboards),
+`_native_services` (Grafana e Pushgateway nativos, opcionais, para kit.stack).
 Eles podem mudar sem aviso; os notebooks não os importam.
 """
 __version__ = "0.1.0"

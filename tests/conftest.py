@@ -13,7 +13,8 @@ _HOME = Path(tempfile.mkdtemp(prefix="kit-test-home-"))
 os.environ["KIT_HOME"] = str(_HOME)
 os.environ.setdefault("LOG_CONSOLE_LEVEL", "WARNING")
 os.environ["STACK_MODE"] = "auto"
-for _name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+for _name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT"):
     os.environ[_name] = str(free_port())
 for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "API_HOST"):
     os.environ.pop(_name, None)

@@ -249,7 +249,8 @@ def _binder_env(tmp_path: Path) -> dict:
         env.pop(name, None)
     env.update(KIT_HOME=str(tmp_path / "kit-home"), STACK_MODE="binder", JUPYTERHUB_SERVICE_PREFIX=PREFIX,
                GRAFANA_HOME=str(tmp_path / "sem-grafana"))
-    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT"):
         env[name] = str(free_port())
     return env
 

@@ -13,6 +13,7 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
         kit.metrics     — o contrato (CONTRACT) e counter / gauge / histogram / summary / info
         kit.prom        — query, query_range, value, targets, alerts, rules (PromQL pela API HTTP)
         kit.drift       — check, psi, psi_table (PSI por feature)
+        kit.push        — batch_job, send, grouped (jobs em lote → Pushgateway)
         kit.load        — run, run_scenarios, summary (teste de carga)
         kit.export      — export (relatório de métricas em CSV e JSON)
         kit.dashboards  — preview, panel_queries (prévia dos painéis sem Grafana)
@@ -40,5 +41,5 @@ Eles podem mudar sem aviso; os notebooks não os importam.
 __version__ = "0.1.0"
 
 PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
-                  "dashboards", "alerts", "course", "stack", "doctor", "config", "errors", "exercises", "promlab",
-                  "cli", "binder")
+                  "dashboards", "alerts", "push", "course", "stack", "doctor", "config", "errors", "exercises",
+                  "promlab", "cli", "binder")

@@ -1,5 +1,5 @@
 # Monitoramento MLOps — comandos do curso.
-#   make lab    → prepara tudo e abre o JupyterLab em notebooks/
+#   make lab    → prepara tudo e abre o JupyterLab em minhas_aulas/ (as aulas com as tarefas em branco)
 #   make test   → instala o que falta e roda a suíte inteira
 PYTHON ?= python3
 VENV   := .venv
@@ -20,6 +20,7 @@ help:
 	@echo "  make stack-down      - para a stack"
 	@echo "  make doctor          - diagnóstico em pt-BR: por que meu painel está vazio?"
 	@echo "  make course          - roda as aulas sem interface (papermill) numa pasta temporária e mostra o tempo de cada uma"
+	@echo "  make minhas-aulas    - cria minhas_aulas/ com as aulas e as tarefas ✍️ Sua vez em branco (sem sobrescrever)"
 	@echo "  make meus-exercicios - copia os exercícios para meus_exercicios/ (sem sobrescrever): é lá que você trabalha"
 	@echo "  make clean           - apaga logs, relatórios e o estado da stack (.run/)"
 	@echo "Mantenedor e instrutor:"
@@ -72,8 +73,8 @@ stack-down: venv
 doctor: venv
 	$(BIN)/python -m kit doctor
 
-lab: prepare stack
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/01_preparacao_ambiente.ipynb \
+lab: prepare stack minhas-aulas
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/minhas_aulas/01_preparacao_ambiente.ipynb \
 		--KernelManager.transport=ipc \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -106,6 +107,11 @@ clean:
 	rm -rf .run outputs/*.csv logs/*.log logs/*.json
 
 # --- Exercícios -------------------------------------------------------------------------
+# Aluno: `make minhas-aulas` cria minhas_aulas/ (fora do git) com as aulas e as tarefas "Sua vez" em branco,
+# sem sobrescrever nada (make lab chama). notebooks/ é a versão de referência, com as soluções e as saídas.
+minhas-aulas: venv
+	@$(BIN)/python -m kit minhas-aulas
+
 # Aluno: `make meus-exercicios` copia exercises/ex*.ipynb para meus_exercicios/ (fora do git) sem
 # sobrescrever nada; trabalhe lá — exercises/ é regerado pelo instrutor.
 meus-exercicios:

@@ -27,6 +27,7 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
     exercícios
         kit.exercises   — check, passed, not_checked, data_path (as conferências)
         kit.promlab     — recorded, check_rules, test_rules, alert_fires (Prometheus com dados gravados)
+        kit.tasks       — run_task, summary; kit.tasks.week1..week7: as conferências das tarefas "Sua vez"
     linha de comando e Binder
         kit.cli         — python -m kit <comando>
         kit.binder      — python -m kit.binder prometheus | grafana (jupyter-server-proxy)
@@ -42,4 +43,4 @@ __version__ = "0.1.0"
 
 PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
                   "dashboards", "alerts", "push", "course", "stack", "doctor", "config", "errors", "exercises",
-                  "promlab", "cli", "binder")
+                  "promlab", "tasks", "cli", "binder")

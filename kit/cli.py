@@ -9,10 +9,12 @@
     python -m kit prepare                   # dados + modelo + predições, se faltarem
     python -m kit load --cenario media      # teste de carga (sem --cenario: leve, media e pesada)
     python -m kit export --minutos 15       # outputs/relatorio_metricas.csv e .json
+    python -m kit minhas-aulas              # minhas_aulas/: as aulas com as tarefas ✍️ Sua vez em branco
 """
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from kit import _cli_args as arg
 from kit.config import settings
@@ -132,6 +134,17 @@ def cmd_doctor(args) -> int:
     return 0 if all(f["ok"] for f in findings) else 1
 
 
+def cmd_lessons(args) -> int:
+    from kit import _lessons
+
+    dest = args.destino or settings.root / "minhas_aulas"
+    for line in _lessons.write_copies(settings.root / "notebooks", dest, args.aulas, args.forcar):
+        print(line)
+    where = dest.relative_to(settings.root) if dest.is_relative_to(settings.root) else dest
+    print(f"Pronto: abra as aulas de {where}/ no JupyterLab e escreva nas células ✍️ Sua vez.")
+    return 0
+
+
 def cmd_load(args) -> int:
     from kit import load
 
@@ -183,6 +196,11 @@ def build_parser() -> arg.Parser:
                    help="127.0.0.1 (padrão: só esta máquina) ou 0.0.0.0 (Prometheus em Docker)")
     p.add_argument("--port", type=arg.port, default=settings.api_port, help="porta, de 1024 a 65535")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("minhas-aulas", help="cria minhas_aulas/: as aulas com as tarefas em branco")
+    p.add_argument("aulas", nargs="*", help="prefixos (01 02 ...); padrão: todas")
+    p.add_argument("--destino", type=Path, help="outra pasta (padrão: minhas_aulas/ na raiz do projeto)")
+    p.add_argument("--forcar", action="store_true", help="sobrescreve cópias existentes (perde o que você escreveu)")
+    p.set_defaults(func=cmd_lessons)
     p = sub.add_parser("load", help="teste de carga em GET /churn/{id_cliente}")
     p.add_argument("--url", type=arg.url, default=None, help=f"endereço da API (padrão: {settings.api_url})")
     p.add_argument("--cenario", choices=("leve", "media", "pesada"), default=None,

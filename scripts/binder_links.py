@@ -1,4 +1,4 @@
-"""Os botões do Binder no README, gerados de um lugar só.
+"""Os botões do Binder no README, gerados de um lugar só (cada aula abre na cópia do aluno, minhas_aulas/).
 
     python scripts/binder_links.py                        # reescreve o bloco de botões do README
     python scripts/binder_links.py --repositorio org/repo # troca o repositório (pyproject.toml) e reescreve
@@ -48,7 +48,7 @@ def block(repo: str, root: Path = ROOT) -> str:
              f"[![Abrir no Binder]({BADGE})]({launch_url(repo, LANDING)}) — abre o JupyterLab no mapa do curso "
              "(este README, como página).", "", "| aula | abrir direto |", "|---|---|"]
     for notebook in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        path = notebook.relative_to(root).as_posix()
+        path = f"minhas_aulas/{notebook.name}"  # a cópia do aluno, criada pelo binder/postBuild
         lines.append(f"| {notebook.name[:2]} — {lesson_title(notebook)} | "
                      f"[![Binder]({BADGE})]({launch_url(repo, path)}) |")
     lines.append(END)

@@ -5,6 +5,7 @@
     python scripts/run_course.py --saida /tmp/execucao --notebooks 01 03
     python scripts/run_course.py --atualizar     # reexecuta notebooks/ no lugar (antes de um commit)
     python scripts/run_course.py --atualizar --pasta solutions   # idem, as soluções dos exercícios
+    python scripts/run_course.py --em-branco     # as cópias do aluno: toda tarefa "Sua vez" em branco
 
 Sem --atualizar, o curso roda num KIT_HOME temporário e em portas livres: dados, modelos, logs e as
 cópias executadas ficam nessa pasta (o caminho é impresso no fim) e nada do seu checkout — models/,
@@ -153,6 +154,8 @@ def main() -> int:
     parser.add_argument("--pasta", type=Path, default=NOTEBOOKS, help="de onde vêm os notebooks (padrão: notebooks/)")
     parser.add_argument("--atualizar", action="store_true",
                         help="grava as saídas nos próprios notebooks/ (para o commit; use um KIT_HOME limpo)")
+    parser.add_argument("--em-branco", action="store_true",
+                        help="roda as cópias do aluno (tarefas ✍️ Sua vez em branco), como um aluno que pula todas")
     parser.add_argument("--stack-por-aula", action="store_true",
                         help="cada notebook sobe e para a sua stack (sem a stack compartilhada)")
     args = parser.parse_args()
@@ -168,6 +171,15 @@ def main() -> int:
         print(f"Rodando num KIT_HOME temporário ({home}) e em portas livres: seu checkout não é tocado.")
     output_dir = None if args.atualizar else (args.saida or Path(os.environ.get("KIT_HOME", ROOT)) / "execucao")
     course = args.pasta.resolve() == NOTEBOOKS  # as soluções dos exercícios não usam a stack
+    if args.em_branco:
+        if args.atualizar or not course:
+            print("--em-branco vale só para as aulas de notebooks/, sem --atualizar.", file=sys.stderr)
+            return 2
+        from kit import _lessons
+        blank = Path(os.environ.get("KIT_HOME", tempfile.mkdtemp())) / "minhas_aulas"
+        _lessons.write_copies(NOTEBOOKS, blank, [p.name[:2] for p in paths], force=True)
+        paths = [blank / p.name for p in paths]
+        print(f"Tarefas em branco: cópias do aluno em {blank}")
     results = run(paths, output_dir, shared_stack=course and not args.stack_por_aula)
     total = sum(seconds for _, seconds, _ in results)
     notebooks_run = [r for r in results if r[0].endswith(".ipynb")]

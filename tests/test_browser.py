@@ -1,9 +1,10 @@
 """JupyterLab num navegador de verdade: o Chromium do Debian, guiado pelo Playwright.
 
 Como no `make lab` (JupyterLab do .venv, a stack rápida já no ar, kernels por IPC): o README — o mapa do
-curso, onde cai o botão do Binder — abre como página renderizada, e a aula 1 (numa cópia temporária: os
-de notebooks/ não mudam) roda inteira com Run → Run All Cells como um aluno faria: toda célula de código
-roda e nenhuma termina em erro. As outras aulas rodam no papermill/nbval (tests/test_notebooks.py); aqui
+curso, onde cai o botão do Binder — abre como página renderizada, e a aula 1 na cópia do aluno (minhas_aulas/,
+tarefas "Sua vez" em branco, numa pasta temporária) roda inteira com Run → Run All Cells como um aluno que
+pula as tarefas: toda célula de código roda, nenhuma termina em erro, cada tarefa diz ⏳ e cada 🔑 Solução de
+referência aparece fechada. As outras aulas rodam no papermill/nbval (tests/test_notebooks.py); aqui
 basta uma para provar que o JupyterLab abre e executa o curso. Capturas em test-artifacts/browser/ (fora
 do git).
 
@@ -48,6 +49,8 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     workdir = tmp / "curso"  # como a raiz do repositório: README.md e notebooks/
     shutil.copytree(ROOT / "notebooks", workdir / "notebooks")
+    from kit import _lessons  # a cópia do aluno, como o make lab cria: tarefas "Sua vez" em branco
+    _lessons.write_copies(workdir / "notebooks", workdir / "minhas_aulas", [NOTEBOOK.name[:2]], force=True)
     shutil.copy2(ROOT / "README.md", workdir / "README.md")
     env = dict(os.environ)
     for name in ("PROMETHEUS_URL", "GRAFANA_URL", "ALERTMANAGER_URL", "API_HOST"):
@@ -205,8 +208,11 @@ def test_lesson_runs_all_cells_in_jupyterlab(lab, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     start = time.perf_counter()
     try:
-        state = _run_notebook(page, lab, f"notebooks/{notebook.name}")
+        state = _run_notebook(page, lab, f"minhas_aulas/{notebook.name}")
         _save(page)
+        reveal = page.locator(".jp-RenderedMarkdown details")  # 🔑 Solução de referência: fechada até o clique
+        state["reveals"] = reveal.count()
+        state["reveals_open"] = sum(1 for i in range(reveal.count()) if reveal.nth(i).get_attribute("open") is not None)
     finally:
         shot = _screenshots(page, notebook.name[:2])
         page.close()
@@ -214,8 +220,13 @@ def test_lesson_runs_all_cells_in_jupyterlab(lab, browser):
     seconds = time.perf_counter() - start
     print(f"\n[navegador] {notebook.name}: {seconds:.1f} s, {len(state['prompts'])} células de código, "
           f"Run All clicado {state['run_all_clicks']}x; captura em {shot}")
-    errors = _errors_in_saved_notebook(lab["workdir"] / "notebooks" / notebook.name)
+    saved = lab["workdir"] / "minhas_aulas" / notebook.name
+    errors = _errors_in_saved_notebook(saved)
     assert not errors, f"{notebook.name}: erro em célula:\n" + "\n".join(errors)
+    tasks = saved.read_text(encoding="utf-8").count('"sua-vez"')
+    assert tasks >= 2 and saved.read_text(encoding="utf-8").count("⏳ Sua vez") == tasks, (
+        "cada tarefa em branco deve dizer ⏳ ainda não resolvida")
+    assert state["reveals"] == tasks and state["reveals_open"] == 0, state
     assert state["prompts"], f"{notebook.name}: nenhuma célula de código encontrada no JupyterLab"
     pending = [p for p in state["prompts"] if not p.strip("[]: ").isdigit()]
     assert not pending, f"{notebook.name}: células que não rodaram: {pending} (kernel: {state['kernel']})"

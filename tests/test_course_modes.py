@@ -6,6 +6,7 @@ test_notebooks.py: são as três execuções mais longas da suíte.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -25,15 +26,25 @@ def _tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _task_lines(text: str) -> dict[str, int]:
+    return {mark: text.count(mark) for mark in ("✔ Sua vez", "✘ Sua vez", "⏳ Sua vez")}
+
+
+def _task_count(paths) -> int:
+    return sum(1 for path in paths for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+               if "sua-vez" in cell.get("metadata", {}).get("tags", []))
+
+
 def test_make_course_without_stack_completes_and_never_touches_the_checkout():
-    """O `make course` de um aluno sem Docker nem Prometheus: roda num KIT_HOME temporário e portas livres."""
+    """O curso de um aluno sem Docker nem Prometheus que pula todas as tarefas "Sua vez" (cópias em branco):
+    roda até o fim num KIT_HOME temporário e portas livres, e cada tarefa diz "ainda não resolvida"."""
     watched = {name: _tree_digest(ROOT / name) for name in ("models", "outputs", "logs")}
     env = dict(os.environ)
     for name in ("KIT_HOME", *PORT_VARIABLES):  # como no terminal do aluno: o run_course escolhe os seus
         env.pop(name, None)
     env["STACK_MODE"] = "none"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_course.py")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_course.py"), "--em-branco"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=900)
     print("\n" + proc.stdout[-1500:])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     assert "without encryption" not in proc.stderr, "o kernel voltou a avisar de TCP sem criptografia"
@@ -43,6 +54,9 @@ def test_make_course_without_stack_completes_and_never_touches_the_checkout():
     assert ROOT not in copies.parents, f"as cópias executadas foram parar dentro do checkout: {copies}"
     text = "".join((copies / nb.name).read_text(encoding="utf-8") for nb in NOTEBOOKS)
     assert "Sem Prometheus" in text or "sem Prometheus" in text, "o notebook deve dizer o que não pôde mostrar"
+    assert "### BEGIN SOLUTION" not in text, "a cópia do aluno não pode trazer a solução no código"
+    lines = _task_lines(text)
+    assert lines == {"✔ Sua vez": 0, "✘ Sua vez": 0, "⏳ Sua vez": _task_count(NOTEBOOKS)}, lines
     after = {name: _tree_digest(ROOT / name) for name in watched}
     assert after == watched, "o make course mudou arquivos do checkout (models/, outputs/ ou logs/)"
 
@@ -61,9 +75,13 @@ def test_papermill_runs_the_prometheus_lessons_in_binder_mode(monkeypatch, tmp_p
         monkeypatch.setenv(name, value)
     for name in set(os.environ) - set(env):
         monkeypatch.delenv(name)
-    results = run_course.run(BINDER_LESSONS, tmp_path)
+    from kit import _lessons  # com Prometheus e as tarefas em branco: a aula segue com as referências
+    _lessons.write_copies(NOTEBOOKS[0].parent, tmp_path / "aulas", ["03", "04"], force=True)
+    results = run_course.run([tmp_path / "aulas" / nb.name for nb in BINDER_LESSONS], tmp_path)
     failures = [f"{name}: {status}" for name, _, status in results if status != "ok"]
     assert not failures, "\n".join(failures)
     print(f"\n[medida] aulas 03 e 04 (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
     text = "".join(Path(tmp_path / nb.name).read_text() for nb in BINDER_LESSONS)
     assert "/user/teste/prometheus" in text, "os notebooks deveriam mostrar o Prometheus do modo binder"
+    lines = _task_lines(text)
+    assert lines == {"✔ Sua vez": 0, "✘ Sua vez": 0, "⏳ Sua vez": _task_count(BINDER_LESSONS)}, lines

@@ -97,7 +97,10 @@ def test_z2jh_config_keys_exist_in_the_chart_schema():
 def test_z2jh_opens_the_first_lesson_in_a_pod_with_fixed_ports():
     single = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["singleuser"]
     lesson = single["defaultUrl"].removeprefix("/lab/tree/monitoramento-mlops/")
-    assert (ROOT / lesson).is_file(), single["defaultUrl"]
+    folder, name = lesson.split("/")
+    assert folder == "minhas_aulas" and (ROOT / "notebooks" / name).is_file(), single["defaultUrl"]
+    # a imagem é a do Binder: o postBuild cria minhas_aulas/ (a cópia do aluno) a partir de notebooks/
+    assert "python -m kit minhas-aulas" in (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
     assert lesson.split("/")[0] in single["lifecycleHooks"]["postStart"]["exec"]["command"][-1]
     assert single["extraEnv"]["KIT_PORTAS"] == "fixas"  # o pod tem a própria rede (kit/_hub.py)
 

@@ -62,7 +62,7 @@ def test_make_lab_installs_only_the_course_and_make_test_adds_the_extras():
     course_recipe = makefile.split("$(STAMP): ", 1)[1].split("\n\n", 1)[0]
     assert "requirements.txt" in course_recipe and "requirements-dev" not in course_recipe
     assert "requirements-instructor" not in course_recipe and "check_course_env.py" in course_recipe
-    assert re.search(r"^lab: prepare stack$", makefile, re.M) and re.search(r"^prepare: venv$", makefile, re.M)
+    assert re.search(r"^lab: prepare stack minhas-aulas$", makefile, re.M) and re.search(r"^prepare: venv$", makefile, re.M)
     assert re.search(r"^test: venv-dev", makefile, re.M)
 
 
@@ -82,7 +82,7 @@ def test_binder_buttons_come_from_one_place():
     urls = re.findall(r"https://mybinder\.org/v2/gh/([^/]+/[^/]+)/main\?urlpath=lab/tree/(\S+?)\)", readme)
     lessons = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert {slug for slug, _ in urls} == {repo}, "todos os botões usam o repositório do pyproject.toml"
-    assert [path for _, path in urls] == ["README.md", *[f"notebooks/{name}" for name in lessons]]
+    assert [path for _, path in urls] == ["README.md", *[f"minhas_aulas/{name}" for name in lessons]]
     other = binder_links.render(readme, "outra-org/outro-repo")
     assert {slug for slug, _ in re.findall(r"mybinder\.org/v2/gh/([^/]+/[^/]+)/main\?urlpath=lab/tree/(\S+?)\)",
                                            other)} == {"outra-org/outro-repo"}

@@ -29,11 +29,16 @@ def find_binary(*names: str) -> str | None:
 
 # --- Pushgateway -------------------------------------------------------------------------------
 def pushgateway_command(run_dir: Path) -> list[str] | None:
-    """O comando do Pushgateway nativo (dados só na memória), ou None se o binário não existe."""
+    """O comando do Pushgateway nativo, ou None se o binário não existe.
+
+    Os grupos ficam em `run_dir` (o padrão do pacote Debian seria /var/lib/prometheus, de todos os
+    usuários da máquina): sobrevivem a um reinício do Pushgateway, somem no `stack down`.
+    """
     binary = find_binary("prometheus-pushgateway", "pushgateway")
     if not binary:
         return None
-    return [binary, f"--web.listen-address=127.0.0.1:{settings.pushgateway_port}"]
+    return [binary, f"--web.listen-address=127.0.0.1:{settings.pushgateway_port}",
+            f"--persistence.file={run_dir / 'pushgateway.data'}"]
 
 
 def rewrite_pushgateway_target(config: dict) -> None:

@@ -76,7 +76,7 @@ CONTRACT_METRICS = COUNTERS | HISTOGRAM_SERIES | GAUGES | {"up"}
 ENDPOINTS = {"/", "/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics", "none"}
 FEATURES = ["idade", "anos_cliente", "saldo_conta", "numero_produtos", "salario_estimado",
             "escore_credito", "pais", "genero", "cartao_credito"]
-BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2", "2.5", "5", "10", "+Inf"]
+BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.3", "0.5", "1", "2", "2.5", "5", "10", "+Inf"]
 
 PT_MARKERS = (" de ", " do ", " da ", " dos ", " das ", " que ", " não ", " em ", " por ",
               " para ", " com ", "ção", "ões", " é ")
@@ -624,8 +624,12 @@ def test_ml_dashboard_compares_versions():
 def test_dashboard_queries_follow_promql_rules():
     """DESIGN §7: rate só em contador, quantil com sum by (le), nomes do contrato, variáveis."""
     allowed_vars = set(GRAFANA_VARS)
+    records = {r["record"] for g in _load_yaml(RECORDING_RULES)["groups"] for r in g["rules"]}
     for name, where, expr in _panel_exprs() + _annotation_exprs():
         loc = f"{name}/{where}: {expr}"
+        for recorded in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", expr):
+            assert recorded in records, f"{loc}: série gravada {recorded} não existe em recording_rules.yml"
+        expr = re.sub(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", "", expr)
         for var in re.findall(r"\$\{?\w+\}?", expr):
             assert var in allowed_vars, f"{loc}: variável {var} não permitida"
         for metric in re.findall(r"\b(?:rate|irate|increase)\(\s*([a-zA-Z_:][\w:]*)", expr):
@@ -716,7 +720,7 @@ def test_every_panel_query_returns_data_on_contract_series(promtool, tmp_path):
         cases.append({"expr": _substitute(expr), "eval_time": "60m30s",
                       "exp_samples": [{"labels": '{version="v2"}', "value": 1}]})
         cases.append({"expr": _substitute(expr), "eval_time": "90m", "exp_samples": []})
-    spec = {"rule_files": [], "evaluation_interval": "1m",
+    spec = {"rule_files": [str(RECORDING_RULES)], "evaluation_interval": "1m",  # painéis de SLO: séries gravadas
             "tests": [{"name": "consultas dos dashboards", "interval": "15s",
                        "input_series": _contract_series(), "promql_expr_test": cases}]}
     path = tmp_path / "dashboards_test.yml"

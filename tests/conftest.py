@@ -53,7 +53,7 @@ def module_api(trained):
 
 @pytest.fixture(scope="session")
 def live_stack(trained):
-    """Stack nativa real (Prometheus + Alertmanager) em modo rápido, raspando a API numa thread.
+    """Stack nativa real (Prometheus + Alertmanager + Pushgateway) em modo rápido, raspando a API numa thread.
 
     Yields (api, state). A API fica na porta API_PORT (o alvo que o prometheus.yml reescrito usa).
     """
@@ -61,6 +61,7 @@ def live_stack(trained):
 
     require_binary("prometheus", "apt-get install prometheus")
     require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
+    require_binary("prometheus-pushgateway", "apt-get install prometheus-pushgateway")
     from kit import alerts, runner, stack
     from kit.config import settings
 

@@ -124,6 +124,9 @@ def test_recording_rules_loaded_and_recorded(scraped):
     records = [r["record"] for g in recording["groups"] for r in g["rules"]]
     missing = [name for name in records if not prom.query(name)]
     assert not missing, f"séries gravadas sem valor: {missing}"
+    # orçamento de séries (DESIGN §6): uma por regra e por job; a do P95 por endpoint, uma por rota
+    recorded = prom.query('{__name__=~"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+"}')
+    assert len(recorded) <= 30, f"{len(recorded)} séries gravadas: uma regra nova multiplicou as séries?"
 
 
 def test_training_pushes_and_a_second_run_replaces(scraped, tmp_path):

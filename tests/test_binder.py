@@ -112,7 +112,7 @@ def test_postbuild_pins_grafana_with_its_published_checksum():
 
 def test_binder_installs_the_kit_and_debian_prometheus():
     # sem comentários no apt.txt: uma linha, um pacote (o repo2docker valida cada nome)
-    assert (BINDER / "apt.txt").read_text().split() == ["prometheus", "prometheus-alertmanager"]
+    assert (BINDER / "apt.txt").read_text().split() == ["prometheus", "prometheus-alertmanager", "prometheus-pushgateway"]
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
     lines = [line.strip() for line in (BINDER / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
@@ -310,7 +310,7 @@ def test_prometheus_on_demand_through_the_proxy(tmp_path):
         out = _kit(server, "from kit import prom; from kit.config import settings; import time\n"
                            "print(settings.prometheus_url)\n"
                            "for _ in range(60):\n"
-                           "    series = prom.query('up')\n"
+                           "    series = prom.query('up{job=\"api-churn\"}')\n"  # o pushgateway também é alvo
                            "    if series: break\n"
                            "    time.sleep(0.5)\n"
                            "print(sorted(s['metric']['job'] for s in series))")

@@ -15,6 +15,7 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
         kit.metrics     — o contrato (CONTRACT) e counter / gauge / histogram / summary / info
         kit.prom        — query, query_range, value, targets, alerts, rules (PromQL pela API HTTP)
         kit.drift       — check, psi, psi_table (PSI por feature)
+        kit.push        — batch_job, send, grouped (jobs em lote → Pushgateway)
         kit.load        — run, run_scenarios, summary (teste de carga)
         kit.export      — export (relatório de métricas em CSV e JSON)
         kit.dashboards  — preview, panel_queries (prévia dos painéis sem Grafana)
@@ -36,11 +37,12 @@ exemplo de uso (leia o docstring dele: `help(kit.runner)`).
 O encanamento fica nos módulos com `_` (como no Loguru): `_process` (portas e processos),
 `_fastlog` (velocidade do log por requisição), `_api_errors` (erros da API em pt-BR, limite
 do corpo), `_psi_file` (o PSI gravado que a API publica), `_cli_args` (argparse em pt-BR),
-`_grafana_look` (números e cores como o Grafana, para as prévias de kit.dashboards).
+`_grafana_look` (números e cores como o Grafana, para as prévias de kit.dashboards),
+`_native_services` (Grafana e Pushgateway nativos, opcionais, para kit.stack).
 Eles podem mudar sem aviso; os notebooks não os importam.
 """
 __version__ = "0.1.0"
 
 PUBLIC_MODULES = ("data", "model", "api", "runner", "logger", "metrics", "prom", "drift", "load", "export",
-                  "dashboards", "alerts", "course", "stack", "doctor", "config", "errors", "exercises", "promlab", "tasks",
-                  "cli", "binder", "workers", "replicas")
+                  "dashboards", "alerts", "push", "course", "stack", "doctor", "config", "errors", "exercises",
+                  "promlab", "tasks", "cli", "binder", "workers", "replicas")

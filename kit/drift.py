@@ -10,11 +10,13 @@ se o risco médio muda muito, algo mudou nos clientes ou no modelo.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
-from kit import _psi_file, data, metrics
+from kit import _psi_file, data, metrics, push
 from kit._psi_file import publish_saved  # noqa: F401 — quem importava daqui continua achando
 from kit.config import settings
 from kit.logger import get_logger
@@ -81,12 +83,14 @@ def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
     termina antes de o Prometheus raspá-lo, então a API publica o arquivo ao recarregar.
     """
     log = get_logger("drift")
+    start = time.perf_counter()
     reference, current = data.load("treino"), data.load(batch)
     table = psi_table(reference, current)
     if publish:
         for feature, value in zip(table["feature"], table["psi"]):
             metrics.data_drift_psi.labels(feature=feature).set(value)
         _psi_file.save(batch, dict(zip(table["feature"], table["psi"])))
+        push.batch_job("churn-drift", time.perf_counter() - start, len(current))
     result = {"lote": batch, "psi": table}
     if model is not None:
         result["score"] = score_shift(model, reference, current)

@@ -29,7 +29,8 @@ disable_created_metrics()
 
 LEVELS = ("baixo", "medio", "alto")
 # Passam de 2 s para que o alerta "P95 > 2 s" seja observável.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+# 0.3: o limite do SLO de latência da semana 7 (fração das requisições em até 300 ms, bucket le="0.3").
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
 _KINDS = {"counter": Counter, "gauge": Gauge, "histogram": Histogram, "summary": Summary, "info": Info}
 _SUFFIXES = ("_total", "_created", "_info", "_bucket", "_count", "_sum")
 

@@ -162,3 +162,52 @@ def push_job(empurrar_exportacao):
              lambda: _run_against_private_gateway(empurrar_exportacao), judge_push, lambda: None,
              todo_hint="Complete a função `empurrar_exportacao` (ela devolve o registro que empurrou).")
     return empurrar_exportacao if outcomes["7.2"].status == "ok" else reference_push
+
+
+# --- 7.3: vários workers — como juntar cada gauge (multiprocess_mode) ------------------------------
+# Cenário da dica: dois workers vivos (A e B) e um morto (C), cada um com o seu valor do gauge.
+_WORKERS = {"api_active_requests": ({"A": 3, "B": 1, "C": 2}, "requisições em andamento"),
+            "api_predictions_loaded": ({"A": 2000, "B": 0, "C": 2000}, "predições na memória (B falhou ao carregar)"),
+            "churn_predictions_high_risk": ({"A": 350, "B": 350, "C": 350}, "clientes de alto risco do lote")}
+_DEAD = {"C"}
+
+
+def _aggregate(mode: str, values: dict) -> float | str:
+    """O que o /metrics mostraria com esse modo (a regra do MultiProcessCollector, em miniatura)."""
+    live = mode.startswith("live")
+    pool = [v for w, v in values.items() if not (live and w in _DEAD)]
+    base = mode.removeprefix("live")
+    if base == "all":
+        return "uma série por PID"
+    return {"sum": sum, "max": max, "min": min, "mostrecent": lambda p: p[-1]}[base](pool)
+
+
+def reference_modes() -> dict:
+    from kit import metrics
+
+    return {name: getattr(metrics, name)._multiprocess_mode for name in _WORKERS}
+
+
+def judge_modes(modos) -> str | None:
+    from prometheus_client import Gauge
+
+    if not isinstance(modos, dict) or set(modos) != set(_WORKERS):
+        return f"`modos` deve ser um dicionário com exatamente estas chaves: {sorted(_WORKERS)}."
+    for name, mode in modos.items():
+        if mode not in Gauge._MULTIPROC_MODES:
+            return f"'{mode}' (em {name}) não é um multiprocess_mode; use um de {sorted(Gauge._MULTIPROC_MODES)}."
+    right = reference_modes()
+    for name, mode in modos.items():
+        values, what = _WORKERS[name]
+        got, want = _aggregate(mode, values), _aggregate(right[name], values)
+        if got != want:
+            return (f"{name} ({what}): com os workers A={values['A']}, B={values['B']} vivos e C={values['C']} "
+                    f"morto, '{mode}' mostraria {got}, e o certo é {want}. Pense: um worker morto ainda conta? "
+                    "Somar faz sentido, ou cada worker repete o mesmo número?")
+    return None
+
+
+def multiprocess_modes(modos) -> dict:
+    """7.3 — o multiprocess_mode de três gauges da API com vários workers."""
+    return run_task("7.3", "como juntar cada gauge entre workers", lambda: modos, judge_modes, reference_modes,
+                    todo_hint="Preencha o dicionário `modos`.")

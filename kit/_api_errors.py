@@ -36,6 +36,7 @@ class ErroResposta(BaseModel):
 
 _ERROR_DOCS = {400: "Corpo ilegível (não é JSON em UTF-8)", 404: "Cliente não encontrado no lote",
                413: f"Corpo maior que {MAX_BODY_BYTES // 1000} KB", 422: "Entrada inválida (veja `campos`)",
+               409: "Vários workers: reinicie-os em vez de recarregar um só",
                500: "Erro interno (procure o request_id em logs/api.json)", 503: "Modelo ou predições não carregados"}
 
 

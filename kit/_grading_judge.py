@@ -108,29 +108,37 @@ def _rule_ranges(value, params) -> str:
     return ""
 
 
-def _rule_drift_alert(value, params) -> str:
+def _rule_alerts_fire(value, params) -> str:
+    """Cada caso de `casos` — [séries, minuto, deve disparar?] do `alerta`, ou [alerta, séries, minuto, deve?] —
+    no promtool. `gravacao=True` carrega também as regras de gravação do curso (os alertas de burn rate do ex07)."""
     from kit import promlab
 
     if type(value) is not str:
         return "a regra deveria ser um texto YAML (str)"
     with tempfile.TemporaryDirectory(prefix="kit-juiz-") as tmp:
-        path = Path(tmp) / "regra_drift.yml"
+        path = Path(tmp) / "regra.yml"
         path.write_text(value, encoding="utf-8")
         checked = promlab.check_rules(path)
         if checked is None or not checked[0]:
             return "promtool check rules recusou a regra (ou não está instalado)"
     try:
-        for series, minutes, expected in params.get("casos", []):
-            if promlab.alert_fires(value, params["alerta"], series, minutes) is not expected:
-                return f"aos {minutes} min o alerta deveria {'disparar' if expected else 'ficar quieto'}"
+        for case in params.get("casos", []):
+            alert, series, minutes, expected = case if len(case) == 4 else (params["alerta"], *case)
+            if promlab.alert_fires(value, alert, series, minutes, recording=params.get("gravacao", False)) is not expected:
+                return f"aos {minutes} min o {alert} deveria {'disparar' if expected else 'ficar quieto'}"
     except Exception as exc:  # noqa: BLE001 — YAML sem o alerta, expr inválida...
         return f"a regra não pôde ser avaliada ({type(exc).__name__})"
     return ""
 
 
 def _rule_rule_tests(value, params) -> str:
+    """Os testes do aluno passam no promtool com a regra dele (arquivos `regra`/`teste`; `gravacao=True` põe ao
+    lado as regras de gravação do curso como gravacao.yml)."""
+    import shutil
+
     import yaml
     from kit import promlab
+    from kit.config import settings
 
     if type(value) is not dict or type(value.get("regra")) is not str or type(value.get("testes")) is not str:
         return "faltou a regra ou os testes (textos YAML)"
@@ -141,10 +149,13 @@ def _rule_rule_tests(value, params) -> str:
         return "os testes não são um YAML válido"
     if not any(c.get("exp_alerts") for c in cases) or not any(not c.get("exp_alerts") for c in cases):
         return "faltou um caso que dispara e um caso quieto"
+    rule, test = params.get("regra", "regra_drift.yml"), params.get("teste", "teste_regra_drift.yml")
     with tempfile.TemporaryDirectory(prefix="kit-juiz-") as tmp:
-        (Path(tmp) / "regra_drift.yml").write_text(value["regra"], encoding="utf-8")
-        (Path(tmp) / "teste_regra_drift.yml").write_text(value["testes"], encoding="utf-8")
-        result = promlab.test_rules(Path(tmp) / "teste_regra_drift.yml")
+        if params.get("gravacao"):
+            shutil.copy(settings.root / "monitoring" / "prometheus" / "recording_rules.yml", Path(tmp) / "gravacao.yml")
+        (Path(tmp) / rule).write_text(value["regra"], encoding="utf-8")
+        (Path(tmp) / test).write_text(value["testes"], encoding="utf-8")
+        result = promlab.test_rules(Path(tmp) / test)
     return "" if result is not None and result[0] else "promtool test rules falhou (ou não está instalado)"
 
 
@@ -171,7 +182,7 @@ def _rule_annotations(value, params) -> str:
 
 
 RULES = {"paineis": _rule_panels, "anotacoes": _rule_annotations, "contem": _rule_contains, "dashboard": _rule_dashboard, "variavel_versao": _rule_version_variable,
-         "frases": _rule_sentences, "faixas": _rule_ranges, "regra_drift": _rule_drift_alert,
+         "frases": _rule_sentences, "faixas": _rule_ranges, "regra_drift": _rule_alerts_fire,
          "testes_regra": _rule_rule_tests}
 
 

@@ -33,7 +33,8 @@ from urllib.parse import urlparse
 
 # Portas de cada bloco, na ordem. Os blocos ficam abaixo da faixa efêmera do Linux (32768+): uma conexão
 # de saída nunca toma a porta de um aluno entre a reserva e o uso.
-NAMES = ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT")
+NAMES = ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT")
 FIRST, BLOCK, BLOCKS = 10000, 10, 1000  # blocos 10000, 10010, ..., 19990
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 

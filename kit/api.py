@@ -15,6 +15,7 @@ estruturada (request_id, endpoint, status, duração) em logs/api.json.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,8 +286,11 @@ def receive_labels(body: ArquivoRotulos, request: Request):
     return request.app.state.service.labels.receive(path)
 
 
-@router.post("/admin/recarregar")
+@router.post("/admin/recarregar", responses=_errors(409))
 def reload(request: Request):
+    if settings.multiprocess_dir:  # vários workers (kit.workers): este pedido chega a UM deles
+        raise HTTPException(409, "A API roda com vários workers: recarregar por aqui trocaria o modelo de um só "
+                                 f"deles. Reinicie todos (um a um, sem derrubar a API) com: kill -HUP {os.getppid()}")
     service = request.app.state.service
     service.reload()
     return {"status": service.status, "modelo": (service.meta or {}).get("version"),

@@ -6,6 +6,7 @@
     python -m kit retrain --lote novos_2    # treino + lote → nova versão
     python -m kit drift --lote novos_2      # PSI por feature
     python -m kit serve --port 8000         # sobe a API (Ctrl+C para parar)
+    python -m kit serve --workers 4         # a API em 4 processos, métricas juntadas (kit.workers)
     python -m kit prepare                   # dados + modelo + predições, se faltarem
     python -m kit load --cenario media      # teste de carga (sem --cenario: leve, media e pesada)
     python -m kit export --minutos 15       # outputs/relatorio_metricas.csv e .json
@@ -28,7 +29,11 @@ def _notify_api() -> None:
     import httpx
 
     try:
-        body = httpx.post(f"{settings.api_url}/admin/recarregar", timeout=10).json()
+        response = httpx.post(f"{settings.api_url}/admin/recarregar", timeout=10)
+        body = response.json()
+        if response.status_code != 200:  # ex.: 409 da API com vários workers (o corpo diz o que fazer)
+            print(f"A API em {settings.api_url} não recarregou: {body.get('mensagem') or body}")
+            return
         print(f"API em {settings.api_url} recarregada: modelo {body.get('modelo')}.")
     except httpx.HTTPError:
         print(f"(A API não está no ar em {settings.api_url}; ela publicará o resultado quando subir.)")
@@ -97,11 +102,22 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     from kit import runner
-    from kit.api import create_app
 
     if not runner.port_is_free(args.host, args.port):
         raise runner.PortaEmUso(f"A porta {args.port} já está em uso. Pare o outro processo ou use "
                                 f"--port {args.port + 1}.")
+    if args.workers > 1 or args.multiprocess is not None:
+        from kit import workers
+
+        multiprocess = args.multiprocess is not False
+        how = ("métricas juntadas pelo modo multiprocesso" if multiprocess
+               else "SEM multiprocesso: cada coleta de /metrics vê só um worker")
+        print(f"API com {args.workers} workers em http://{args.host}:{args.port} ({how}). Ctrl+C para parar.",
+              flush=True)
+        workers.serve(args.host, args.port, args.workers, multiprocess=multiprocess)
+        return 0
+    from kit.api import create_app
+
     app = create_app()
     print(f"API no ar em http://{args.host}:{args.port} (documentação em /docs). Ctrl+C para parar.")
     if args.host == "0.0.0.0":
@@ -195,6 +211,12 @@ def build_parser() -> arg.Parser:
     p.add_argument("--host", type=arg.host, default=settings.api_host,
                    help="127.0.0.1 (padrão: só esta máquina) ou 0.0.0.0 (Prometheus em Docker)")
     p.add_argument("--port", type=arg.port, default=settings.api_port, help="porta, de 1024 a 65535")
+    p.add_argument("--workers", type=arg.positive_int, default=1,
+                   help="processos da API na mesma porta (padrão 1; com mais, métricas no modo multiprocesso)")
+    p.add_argument("--multiprocess", dest="multiprocess", action="store_const", const=True, default=None,
+                   help="modo multiprocesso do prometheus_client (padrão com --workers > 1)")
+    p.add_argument("--sem-multiprocess", dest="multiprocess", action="store_const", const=False,
+                   help="só para a aula: workers sem juntar métricas (cada coleta vê um worker)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("minhas-aulas", help="cria minhas_aulas/: as aulas com as tarefas em branco")
     p.add_argument("aulas", nargs="*", help="prefixos (01 02 ...); padrão: todas")

@@ -63,8 +63,8 @@ if MULTIUSER:
         print(f"Não consegui usar {_home} ({_exc.strerror or _exc}); nesta sessão seus dados ficam em {_tmp} e somem "
               "ao fim. Peça ao professor para conferir o espaço e as permissões da sua pasta.", file=sys.stderr)
         _ASSIGNMENT = _hub.assign(HUB_USER or Path.home().name, _tmp, _registry)
-    for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "KIT_DATA_DIR", "KIT_MODELS_DIR",
-                  "KIT_LOGS_DIR", "KIT_OUTPUTS_DIR"):
+    for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "PUSHGATEWAY_URL", "KIT_DATA_DIR",
+                  "KIT_MODELS_DIR", "KIT_LOGS_DIR", "KIT_OUTPUTS_DIR"):
         _ENV.pop(_name, None)  # um endereço ou pasta fixos apontariam todos para a mesma stack e os mesmos dados
     _ENV.update(_ASSIGNMENT.env(), KIT_HOME=str(_ASSIGNMENT.home))
     for _notice in _ASSIGNMENT.notices:
@@ -112,6 +112,9 @@ class Settings:
     prometheus_port: int = field(default_factory=lambda: int(_get("PROMETHEUS_PORT", "9090")))
     alertmanager_port: int = field(default_factory=lambda: int(_get("ALERTMANAGER_PORT", "9093")))
     grafana_port: int = field(default_factory=lambda: int(_get("GRAFANA_PORT", "3000")))
+    pushgateway_port: int = field(default_factory=lambda: int(_get("PUSHGATEWAY_PORT", "9091")))
+    pushgateway_url: str = field(default_factory=lambda: _get(
+        "PUSHGATEWAY_URL", f"http://127.0.0.1:{_get('PUSHGATEWAY_PORT', '9091')}"))
     grafana_admin_user: str = field(default_factory=lambda: _get("GRAFANA_ADMIN_USER", "admin"))
     grafana_admin_password: str = field(default_factory=lambda: _get("GRAFANA_ADMIN_PASSWORD", ""))
     alert_receiver_host: str = field(default_factory=lambda: _get("ALERT_RECEIVER_HOST", "127.0.0.1"))
@@ -124,6 +127,9 @@ class Settings:
     grafana_home: Path = field(default_factory=lambda: Path(_get("GRAFANA_HOME", str(Path.home() / ".local" / "grafana"))))
     # Receptores opcionais de alerta (vazio = desligado); veja monitoring/alertmanager/receivers_opcionais.yml.example
     alert_env: dict = field(default_factory=lambda: {k: v for k, v in _ENV.items() if k.startswith("ALERT_")})
+    # Vários workers (kit.workers): a pasta do modo multiprocesso do prometheus_client. Só do ambiente do
+    # processo (não do .env): é o `serve --workers` que a define para os workers, e o cliente lê a mesma.
+    multiprocess_dir: str = field(default_factory=lambda: os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
     # Logs
     log_level: str = field(default_factory=lambda: _get("LOG_LEVEL", "INFO"))
     log_console_level: str = field(default_factory=lambda: _get("LOG_CONSOLE_LEVEL", "INFO"))

@@ -5,8 +5,9 @@
 Percorre, na ordem em que costumam falhar: a API responde? está saudável? o
 Prometheus está no ar? ele enxerga a API (alvo `api-churn` UP)? — inclusive o caso
 clássico da API presa em 127.0.0.1 com o Prometheus dentro do Docker —, as regras
-de alerta foram carregadas? o Alertmanager está conectado? já há dados? o Grafana
-alcança o Prometheus (datasource)?
+de alerta foram carregadas? o Alertmanager está conectado? já há dados? as regras
+de gravação (SLIs) rodam e o Pushgateway (jobs em lote) é coletado? o Grafana alcança
+o Prometheus (datasource)?
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kit import prom
 from kit.config import settings
 
 EXPECTED_RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
+RECORDING_RULES = settings.root / "monitoring" / "prometheus" / "recording_rules.yml"
 
 
 def _finding(name: str, ok: bool | None, detail: str, fix: str = "") -> dict:
@@ -112,6 +114,33 @@ def check_prometheus(base: str) -> list[dict]:
     return out
 
 
+def check_week7(base: str, gateway: str) -> list[dict]:
+    """Semana 7: as regras de gravação (SLIs) carregadas e o Pushgateway no ar e coletado pelo Prometheus."""
+    out = []
+    if prom.available(base):
+        expected = {r["record"] for g in yaml.safe_load(RECORDING_RULES.read_text(encoding="utf-8"))["groups"]
+                    for r in g["rules"]}
+        groups = prom.http.get(f"{base}/api/v1/rules", params={"type": "record"}, timeout=3).json()["data"]["groups"]
+        missing = sorted(expected - {r["name"] for g in groups for r in g["rules"]})
+        out.append(_finding("Regras de gravação carregadas", not missing,
+                            f"{len(expected) - len(missing)}/{len(expected)} carregadas"
+                            + (f"; faltam {missing}" if missing else ""),
+                            "Confira rule_files no prometheus.yml (recording_rules.yml) e rode `promtool check rules "
+                            "monitoring/prometheus/recording_rules.yml`." if missing else ""))
+    if _get(f"{gateway}/-/ready") is None:
+        out.append(_finding("Pushgateway", None, f"não respondeu em {gateway} (opcional: jobs em lote)",
+                            "`sudo apt-get install prometheus-pushgateway` e reinicie a stack (`python -m kit stack "
+                            "down && python -m kit stack up`); no Docker ele já vem no docker-compose.yml."))
+        return out
+    targets = [t for t in prom.targets(base) if t["job"] == "pushgateway"] if prom.available(base) else []
+    up = any(t["health"] == "up" for t in targets)
+    out.append(_finding("Pushgateway", up if targets else None,
+                        f"no ar em {gateway}" + ("; o Prometheus o coleta (job pushgateway)" if up else
+                                                 "; o Prometheus ainda não o coletou" if targets else ""),
+                        "" if up else "Espere uma coleta (10 s) ou confira o job pushgateway no prometheus.yml."))
+    return out
+
+
 def check_grafana(url: str, user: str, password: str, on_binder: bool = False) -> list[dict]:
     r = _get(f"{url}/api/health")
     if r is None:
@@ -144,6 +173,7 @@ def run(quiet: bool = False, api_url: str | None = None, base: str | None = None
     findings += check_api(api_url)
     findings += check_loopback_with_docker(mode, running.host if running else settings.api_host)
     findings += check_prometheus(base)
+    findings += check_week7(base, settings.pushgateway_url)
     findings += check_grafana(settings.grafana_url, settings.grafana_admin_user, settings.grafana_admin_password,
                               settings.on_binder)
     if not quiet:

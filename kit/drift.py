@@ -10,12 +10,14 @@ se o risco médio muda muito, algo mudou nos clientes ou no modelo.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
-from kit import _psi_file, data, labels, metrics
+from kit import _psi_file, data, labels, metrics, push
 from kit._psi_file import publish_saved  # noqa: F401 — quem importava daqui continua achando
 from kit.config import settings
 from kit.logger import get_logger
@@ -167,6 +169,7 @@ def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
     termina antes de o Prometheus raspá-lo, então a API publica o arquivo ao recarregar.
     """
     log = get_logger("drift")
+    start = time.perf_counter()
     reference, current = data.load("treino"), data.load(batch)
     table, segments = psi_table(reference, current), segment_psi(reference, current)
     if publish:
@@ -176,6 +179,7 @@ def check(batch: str = "novos_2", model=None, publish: bool = True) -> dict:
             metrics.data_drift_segment_psi.labels(pais=pais, faixa_etaria=band).set(value)
         _psi_file.save(batch, dict(zip(table["feature"], table["psi"])),
                        [[pais, band, float(v)] for (pais, band), v in segments["psi"].items()])
+        push.batch_job("churn-drift", time.perf_counter() - start, len(current))
     result = {"lote": batch, "psi": table, "segmentos": segments}
     if model is not None:
         result["score"] = score_shift(model, reference, current)

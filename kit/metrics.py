@@ -13,11 +13,16 @@ Regras de ouro:
 Para criar a sua própria métrica num notebook use `counter()`, `gauge()`,
 `histogram()`, `summary()` ou `info()`: pedir duas vezes a mesma métrica devolve
 o mesmo objeto (rodar a célula de novo não quebra com "Duplicated timeseries").
+
+Vários workers (`python -m kit serve --workers N`, kit.workers): com PROMETHEUS_MULTIPROC_DIR
+definido, cada processo grava seus valores em arquivos nessa pasta e o /metrics soma tudo. Cada
+gauge diz como juntar os valores dos processos (`multiprocess_mode`, o motivo ao lado de cada um).
 """
 from __future__ import annotations
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info, Summary, disable_created_metrics, generate_latest
 
+from kit.config import settings
 # As métricas HTTP da API (prometheus_client puro, o que a aula 3 mostra) e os buckets delas.
 from kit.instrumentation import LATENCY_BUCKETS, api_errors_total, api_request_duration_seconds, api_requests_total
 
@@ -62,9 +67,13 @@ def counter(name, documentation, labelnames=(), registry=REGISTRY):
     return _get_or_create("counter", name, documentation, labelnames, registry)
 
 
-def gauge(name, documentation, labelnames=(), registry=REGISTRY):
-    """Gauge idempotente (sobe e desce; use o valor direto no PromQL)."""
-    return _get_or_create("gauge", name, documentation, labelnames, registry)
+def gauge(name, documentation, labelnames=(), registry=REGISTRY, multiprocess_mode="all"):
+    """Gauge idempotente (sobe e desce; use o valor direto no PromQL).
+
+    `multiprocess_mode` só vale com vários workers: como juntar o valor de cada processo
+    ("livesum", "livemax", "livemostrecent"...; "live" = só processos vivos).
+    """
+    return _get_or_create("gauge", name, documentation, labelnames, registry, multiprocess_mode=multiprocess_mode)
 
 
 def histogram(name, documentation, labelnames=(), buckets=Histogram.DEFAULT_BUCKETS, registry=REGISTRY):
@@ -97,8 +106,16 @@ def exposition(registry=REGISTRY) -> str:
 
 
 # --- API (instrumentação HTTP: api_requests_total, _duration_seconds e _errors_total em kit.instrumentation) ---
-api_active_requests = gauge("api_active_requests", "Requisições em andamento neste instante.")
-api_predictions_loaded = gauge("api_predictions_loaded", "Predições em lote carregadas na memória da API.")
+# Com vários workers, cada gauge escolhe como juntar os processos (multiprocess_mode):
+# - em andamento: a SOMA dos workers vivos (as requisições de um worker morto morreram com ele);
+api_active_requests = gauge("api_active_requests", "Requisições em andamento neste instante.",
+                            multiprocess_mode="livesum")
+# - predições na memória: o MÍNIMO entre os vivos (um worker sem lote já deixa a API degradada);
+api_predictions_loaded = gauge("api_predictions_loaded", "Predições em lote carregadas na memória da API.",
+                               multiprocess_mode="livemin")
+# - retratos (lote, modelo, drift): todo worker publica o mesmo número — somar multiplicaria por N;
+#   vale o valor mais recente entre os vivos.
+SNAPSHOT = "livemostrecent"
 
 # --- Modelo servido -----------------------------------------------------------
 model_predictions_total = counter("model_predictions_total", "Predições servidas pela API, por nível.", ("level",))
@@ -106,23 +123,38 @@ model_cache_hits_total = counter("model_cache_hits_total", "Consultas /churn/{id
 model_cache_misses_total = counter("model_cache_misses_total", "Consultas /churn/{id} de clientes fora do lote.")
 
 # --- Negócio (retrato do lote carregado: só .set()) ----------------------------
-churn_predictions_high_risk = gauge("churn_predictions_high_risk", "Clientes do lote com risco alto.")
-churn_predictions_by_level = gauge("churn_predictions_by_level", "Clientes do lote por nível de risco.", ("level",))
-churn_prediction_score_avg = gauge("churn_prediction_score_avg", "Risco médio de churn do lote.")
+churn_predictions_high_risk = gauge("churn_predictions_high_risk", "Clientes do lote com risco alto.",
+                                    multiprocess_mode=SNAPSHOT)
+churn_predictions_by_level = gauge("churn_predictions_by_level", "Clientes do lote por nível de risco.", ("level",),
+                                   multiprocess_mode=SNAPSHOT)
+churn_prediction_score_avg = gauge("churn_prediction_score_avg", "Risco médio de churn do lote.",
+                                   multiprocess_mode=SNAPSHOT)
 
 # --- Treino / qualidade do modelo carregado ------------------------------------
-model_training_duration_seconds = gauge("model_training_duration_seconds", "Duração do treino do modelo carregado.")
+model_training_duration_seconds = gauge("model_training_duration_seconds", "Duração do treino do modelo carregado.",
+                                        multiprocess_mode=SNAPSHOT)
 # `dataset`: "teste" = os 20 % separados no treino; "producao" = o último lote rotulado de produção avaliado com
 # este modelo (só existe depois de uma avaliação). O alerta ModelF2Low lê só "producao": retreinar e publicar um F2
 # de teste alto não apaga a queda vista em produção.
 DATASETS = ("teste", "producao")
-model_f2_score = gauge("model_f2_score", "F2 (classe churn) do modelo servido, por conjunto avaliado.", ("dataset",))
-model_auc_score = gauge("model_auc_score", "AUC-ROC do modelo servido, por conjunto avaliado.", ("dataset",))
-model_training_samples = gauge("model_training_samples", "Amostras usadas no treino do modelo carregado.")
-model_version_info = info("model_version_info", "Versão do modelo servido.")
+model_f2_score = gauge("model_f2_score", "F2 (classe churn) do modelo servido, por conjunto avaliado.", ("dataset",),
+                       multiprocess_mode=SNAPSHOT)
+model_auc_score = gauge("model_auc_score", "AUC-ROC do modelo servido, por conjunto avaliado.", ("dataset",),
+                        multiprocess_mode=SNAPSHOT)
+model_training_samples = gauge("model_training_samples", "Amostras usadas no treino do modelo carregado.",
+                               multiprocess_mode=SNAPSHOT)
+# Info não funciona com vários workers (o valor fica num dicionário do processo, fora dos arquivos):
+# lá a versão vira um Gauge de valor 1 com as mesmas labels e a mesma exposição. "livemax": uma série
+# por versão servida por algum worker vivo (dois workers em versões diferentes = duas séries).
+if settings.multiprocess_dir:
+    model_version_info = Gauge("model_version_info", "Versão do modelo servido.", ("version", "trained_at"),
+                               multiprocess_mode="livemax")
+else:
+    model_version_info = info("model_version_info", "Versão do modelo servido.")
 
 # --- Drift ----------------------------------------------------------------------
-data_drift_psi = gauge("data_drift_psi", "PSI de cada feature: lote novo vs treino.", ("feature",))
+data_drift_psi = gauge("data_drift_psi", "PSI de cada feature: lote novo vs treino.", ("feature",),
+                       multiprocess_mode=SNAPSHOT)
 
 # --- Rótulos atrasados e qualidade em janela (semana 5; quem publica: kit.labels) ------------------
 # `version`: só as últimas MAX_VERSIONS versões do registro de predições (valores limitados).
@@ -130,28 +162,32 @@ MAX_VERSIONS = 3
 LABEL_RESULTS = ("aceito", "id_desconhecido", "duplicado", "lote_desconhecido", "valor_invalido", "arquivo_invalido")
 model_labels_received_total = counter(
     "model_labels_received_total", "Rótulos recebidos, por resultado da junção com as predições.", ("result",))
-model_label_coverage = gauge(
-    "model_label_coverage", "Fração das predições da janela que já têm rótulo, por versão.", ("version",))
-model_window_f2_score = gauge("model_window_f2_score", "F2 nas predições rotuladas da janela, por versão.", ("version",))
-model_window_recall = gauge("model_window_recall", "Recall nas predições rotuladas da janela, por versão.", ("version",))
-model_window_precision = gauge(
-    "model_window_precision", "Precisão nas predições rotuladas da janela, por versão.", ("version",))
+model_label_coverage = gauge("model_label_coverage", "Fração das predições da janela que já têm rótulo, por versão.",
+                             ("version",), multiprocess_mode=SNAPSHOT)
+model_window_f2_score = gauge("model_window_f2_score", "F2 nas predições rotuladas da janela, por versão.",
+                              ("version",), multiprocess_mode=SNAPSHOT)
+model_window_recall = gauge("model_window_recall", "Recall nas predições rotuladas da janela, por versão.",
+                            ("version",), multiprocess_mode=SNAPSHOT)
+model_window_precision = gauge("model_window_precision", "Precisão nas predições rotuladas da janela, por versão.",
+                               ("version",), multiprocess_mode=SNAPSHOT)
 # Proxies: existem antes de qualquer rótulo (só dependem das predições).
-model_window_score_avg = gauge("model_window_score_avg", "Risco médio previsto na janela, por versão.", ("version",))
-model_window_high_risk_share = gauge(
-    "model_window_high_risk_share", "Fração das predições da janela com risco alto, por versão.", ("version",))
+model_window_score_avg = gauge("model_window_score_avg", "Risco médio previsto na janela, por versão.",
+                               ("version",), multiprocess_mode=SNAPSHOT)
+model_window_high_risk_share = gauge("model_window_high_risk_share",
+                                     "Fração das predições da janela com risco alto, por versão.",
+                                     ("version",), multiprocess_mode=SNAPSHOT)
 # Segmentos: país × faixa etária, valores fechados — 16 séries no máximo (kit.labels os calcula).
 SEGMENT_LABELS = ("pais", "faixa_etaria")
 SEGMENT_COUNTRIES = ("França", "Espanha", "Alemanha", "outro")
 SEGMENT_AGE_BANDS = ("ate_35", "36_50", "51_mais", "desconhecida")
 model_segment_f2_score = gauge(
     "model_segment_f2_score", "F2 da versão mais nova por segmento (só com churners rotulados suficientes).",
-    SEGMENT_LABELS)
+    SEGMENT_LABELS, multiprocess_mode=SNAPSHOT)
 model_segment_labels = gauge("model_segment_labels", "Predições rotuladas por segmento (versão mais nova).",
-                             SEGMENT_LABELS)
+                             SEGMENT_LABELS, multiprocess_mode=SNAPSHOT)
 
 data_drift_segment_psi = gauge("data_drift_segment_psi", "Termo de cada segmento no PSI da mistura de segmentos "
-                               "(lote novo vs treino).", SEGMENT_LABELS)
+                               "(lote novo vs treino).", SEGMENT_LABELS, multiprocess_mode=SNAPSHOT)
 
 # --- Qualidade dos dados em POST /predict (quem conta: kit.data_quality) ----------------------------
 DQ_ISSUES = ("ausente", "fora_da_faixa", "categoria_nova", "esquema")
@@ -178,8 +214,10 @@ def _contract(*collectors) -> dict[str, tuple[str, tuple[str, ...]]]:
     out = {}
     for metric in collectors:
         suffix = {"counter": "_total", "info": "_info"}.get(metric._type, "")
-        labels = MODEL_VERSION_KEYS if metric is model_version_info else tuple(metric._labelnames)
-        out[metric._name + suffix] = (metric._type, labels)
+        if metric is model_version_info:  # Info (ou, com vários workers, o Gauge que faz o papel dele)
+            out["model_version_info"] = ("info", MODEL_VERSION_KEYS)
+            continue
+        out[metric._name + suffix] = (metric._type, tuple(metric._labelnames))
     return out
 
 
@@ -222,7 +260,11 @@ def publish_model(meta: dict) -> None:
             gauge_.labels(dataset="producao").set(production[key])
         elif ("producao",) in gauge_._metrics:  # modelo novo, ainda sem rótulos de produção: sem série (não 0)
             gauge_.remove("producao")
-    model_version_info.info({key: str(meta.get(key, "")) for key in MODEL_VERSION_KEYS})
+    labels = {key: str(meta.get(key, "")) for key in MODEL_VERSION_KEYS}
+    if settings.multiprocess_dir:  # vários workers: publicado uma vez, ao subir (recarregar = reiniciar workers)
+        model_version_info.labels(**labels).set(1)
+    else:
+        model_version_info.info(labels)
 
 
 def publish_batch(risks, high: float, medium: float) -> dict:

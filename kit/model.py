@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from kit import data, labels, metrics
+from kit import data, labels, metrics, push
 from kit.config import settings
 from kit.errors import ErroDoKit
 from kit.logger import get_logger
@@ -145,6 +145,7 @@ def train(extra_batches: tuple[str, ...] = (), component: str = "training", mode
     joblib.dump(model, model_path)
     save_metadata(meta, folder)
     metrics.publish_model(meta)
+    push.batch_job("churn-treino", duration, len(frame))  # o job termina antes da coleta: empurra (semana 7)
     log.success(f"Modelo {meta['version']} treinado em {duration:.1f}s", f2=meta["f2"], auc=meta["auc"],
                 samples=meta["samples"], threshold=meta["threshold"])
     return meta
@@ -168,6 +169,7 @@ def predict_batch(batch: str = "novos_1", output: Path | None = None, models_dir
     """Prevê o lote, grava `outputs/predicoes.csv` (o que a API serve), acrescenta o lote ao registro de
     predições (`registro_predicoes.csv`, ao lado: id, versão, hora, segmento — kit.labels) e publica o retrato."""
     log = get_logger("prediction")
+    start = time.perf_counter()
     model, meta = load(models_dir=models_dir)
     log.info(f"Prevendo lote {batch} com o modelo {meta['version']}")
     frame = data.load(batch)
@@ -178,6 +180,7 @@ def predict_batch(batch: str = "novos_1", output: Path | None = None, models_dir
     output.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(output, index=False, lineterminator="\n")
     counts = metrics.publish_batch(result["risco"], settings.risk_high, settings.risk_medium)
+    push.batch_job("churn-predicao-lote", time.perf_counter() - start, len(result))
     log.success(f"Predições concluídas: {len(result)} clientes", lote=batch, arquivo=str(output), **counts,
                 score_medio=round(float(result["risco"].mean()), 4))
     return result

@@ -128,12 +128,15 @@ def stop_all() -> None:
     _RUNNING.clear()
 
 
-def alert_fires(rules_yaml: str, alertname: str, series: list[dict], eval_minutes: int) -> bool | None:
+def alert_fires(rules_yaml: str, alertname: str, series: list[dict], eval_minutes: int,
+                recording: bool = False) -> bool | None:
     """O alerta `alertname` de `rules_yaml` está disparando (firing) aos `eval_minutes` com estas séries?
 
     Roda `promtool test rules` com uma cópia da regra: a expressão vira `count(expr) > 0` e as
     anotações saem, para o resultado não depender das labels que a sua expressão carrega.
     `series` = [{"series": 'metrica{a="b"}', "values": "0.3+0x60"}]. None se o promtool não existir.
+    `recording=True` carrega também as regras de gravação do curso (monitoring/prometheus/recording_rules.yml):
+    para alertas que leem séries gravadas, como os de burn rate (job:slo_errors_per_request:ratio_rate1h...).
     """
     import yaml
 
@@ -147,10 +150,14 @@ def alert_fires(rules_yaml: str, alertname: str, series: list[dict], eval_minute
         probe["for"] = rule["for"]
     folder = Path(tempfile.mkdtemp(prefix="kit-alerta-"))
     (folder / "regra.yml").write_text(yaml.safe_dump({"groups": [{"name": "sonda", "rules": [probe]}]}), encoding="utf-8")
+    rule_files = ["regra.yml"]
+    if recording:
+        shutil.copy(settings.root / "monitoring" / "prometheus" / "recording_rules.yml", folder / "gravacao.yml")
+        rule_files.insert(0, "gravacao.yml")
     try:
         for firing in (True, False):
             expected = [{"exp_labels": {k: str(v) for k, v in probe["labels"].items()}}] if firing else []
-            test = {"rule_files": ["regra.yml"], "evaluation_interval": "1m", "tests": [{
+            test = {"rule_files": rule_files, "evaluation_interval": "1m", "tests": [{
                 "interval": "1m", "input_series": series,
                 "alert_rule_test": [{"eval_time": f"{eval_minutes}m", "alertname": alertname, "exp_alerts": expected}]}]}
             (folder / "teste.yml").write_text(yaml.safe_dump(test, allow_unicode=True), encoding="utf-8")

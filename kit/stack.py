@@ -7,7 +7,7 @@
 
 Três modos, na ordem de preferência (DESIGN §8), com os MESMOS arquivos de monitoring/:
 - compose: um Docker engine responde → `docker compose up -d`;
-- native : binários `prometheus` / `prometheus-alertmanager` / `grafana` no PATH →
+- native : binários `prometheus` / `prometheus-alertmanager` / `prometheus-pushgateway` / `grafana` no PATH →
   iniciados aqui, com os alvos reescritos para 127.0.0.1 e dados numa pasta temporária;
 - binder : no mybinder.org — Prometheus e Grafana atrás do jupyter-server-proxy (Launcher), sob o
   prefixo da sessão (veja kit/binder.py); Alertmanager nativo; sem Docker, sessão efêmera;
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from kit import _hub, _process, prom
+from kit import _hub, _native_services, _process, prom
+from kit._native_services import render_grafana_provisioning  # noqa: F401 (kit.binder usa)
 from kit.binder import EXPLANATION as BINDER_EXPLANATION
 from kit.config import settings
 from kit.errors import ErroDoKit
@@ -106,7 +107,7 @@ def render_native_configs(run_dir: Path, *, api_port: int | None = None, receive
     api_port = api_port or settings.api_port
     receiver_port = receiver_port or settings.alert_receiver_port
     alertmanager_port = alertmanager_port or settings.alertmanager_port
-    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "targets").mkdir(parents=True, exist_ok=True)  # o file_sd (kit.replicas) vigia esta pasta desde já
 
     rules = yaml.safe_load((MONITORING / "prometheus" / "alert_rules.yml").read_text(encoding="utf-8"))
     if fast:
@@ -115,19 +116,21 @@ def render_native_configs(run_dir: Path, *, api_port: int | None = None, receive
                 if "for" in rule:
                     rule["for"] = FAST["for"]
     (run_dir / "alert_rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False))
+    shutil.copy(MONITORING / "prometheus" / "recording_rules.yml", run_dir / "recording_rules.yml")
 
     config = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
     for job in config["scrape_configs"]:
+        job.pop("dns_sd_configs", None)  # o DNS dos contêineres (réplicas no Compose) só existe no Compose
         for static in job.get("static_configs", []):
             static["targets"] = [t.replace("host.docker.internal:8000", f"127.0.0.1:{api_port}")
                                  for t in static["targets"]]
         if fast:
-            job["scrape_interval"] = FAST["scrape_interval"]
-            job["scrape_timeout"] = FAST["scrape_interval"]
+            job.update(scrape_interval=FAST["scrape_interval"], scrape_timeout=FAST["scrape_interval"])
     for manager in config.get("alerting", {}).get("alertmanagers", []):
         for static in manager.get("static_configs", []):
             static["targets"] = [f"127.0.0.1:{alertmanager_port}"]
-    config["rule_files"] = [str(run_dir / "alert_rules.yml")]
+    config["rule_files"] = [str(run_dir / "recording_rules.yml"), str(run_dir / "alert_rules.yml")]
+    _native_services.rewrite_pushgateway_target(config)
     if fast:
         config["global"].update(scrape_interval=FAST["scrape_interval"],
                                 evaluation_interval=FAST["evaluation_interval"])
@@ -167,12 +170,17 @@ def _start_native(fast: bool, quiet: bool, api_port: int | None, receiver_port: 
     else:
         _say("Alertmanager não encontrado (apt-get install prometheus-alertmanager): alertas ficam só no "
              "Prometheus.", quiet)
+    pushgateway = _native_services.pushgateway_command(run_dir)
+    if pushgateway:
+        plan.append(("pushgateway", settings.pushgateway_port, pushgateway))
+    else:
+        _say(_native_services.PUSHGATEWAY_HINT, quiet)
     plan.append(("prometheus", settings.prometheus_port, [
         prometheus_bin, f"--config.file={files['prometheus']}", f"--storage.tsdb.path={run_dir / 'prom-data'}",
         f"--web.listen-address=127.0.0.1:{settings.prometheus_port}", "--web.enable-lifecycle"]))
     for name, port, command in plan:
         _launch(state, name, port, command, f"http://127.0.0.1:{port}", quiet)
-    grafana = _start_native_grafana(run_dir, quiet)
+    grafana = _native_services.start_native_grafana(run_dir, quiet)
     if grafana:
         state["pids"]["grafana"], state["urls"]["grafana"] = grafana
     return state
@@ -219,6 +227,9 @@ def _start_binder(fast: bool, quiet: bool, api_port: int | None) -> dict:
     if command:
         _launch(state, "alertmanager", settings.alertmanager_port, command,
                 f"http://127.0.0.1:{settings.alertmanager_port}", quiet)
+    if command := _native_services.pushgateway_command(run_dir):
+        _launch(state, "pushgateway", settings.pushgateway_port, command,
+                f"http://127.0.0.1:{settings.pushgateway_port}", quiet)
     if prom.available():
         _say(f"  prometheus do Binder já no ar em {settings.prometheus_url} (aberto pelo Launcher)", quiet)
     else:
@@ -227,49 +238,6 @@ def _start_binder(fast: bool, quiet: bool, api_port: int | None) -> dict:
                  "--base-url", settings.service_prefix], settings.prometheus_url, quiet)
     _say("  No Launcher do JupyterLab (+), os ícones Prometheus e Grafana abrem as interfaces.", quiet)
     return state
-
-
-def render_grafana_provisioning(dest: Path, prometheus_url: str) -> Path:
-    """Cópia de monitoring/grafana/provisioning com o datasource em `prometheus_url` e os dashboards do repo."""
-    shutil.copytree(MONITORING / "grafana" / "provisioning", dest, dirs_exist_ok=True)
-    ds = dest / "datasources" / "prometheus.yml"
-    ds.write_text(ds.read_text().replace("http://prometheus:9090", prometheus_url))
-    dash = dest / "dashboards" / "dashboards.yml"
-    dash.write_text(dash.read_text().replace("/var/lib/grafana/dashboards", str(MONITORING / "grafana" / "dashboards")))
-    return dest
-
-
-def _start_native_grafana(run_dir: Path, quiet: bool):
-    """Grafana nativo (se instalado e com senha de admin no .env). Não verificável nesta máquina de CI."""
-    binary = find_binary("grafana", "grafana-server")
-    if not binary:
-        _say("  Grafana não encontrado no PATH: use as prévias em matplotlib (kit.dashboards) ou o Docker.", quiet)
-        return None
-    if not settings.grafana_admin_password:
-        _say("  Grafana encontrado, mas falta GRAFANA_ADMIN_PASSWORD no .env (sem senha padrão): não subi.", quiet)
-        return None
-    home = Path(binary).resolve().parent.parent
-    home = next((p for p in (home / "share" / "grafana", home, Path("/usr/share/grafana")) if (p / "conf").exists()),
-                home)
-    prov = render_grafana_provisioning(run_dir / "grafana" / "provisioning", settings.prometheus_url)
-    ini = run_dir / "grafana.ini"
-    ini.write_text(
-        f"[server]\nhttp_addr = 127.0.0.1\nhttp_port = {settings.grafana_port}\n"
-        f"[paths]\ndata = {run_dir / 'grafana-data'}\nlogs = {run_dir}\nprovisioning = {prov}\n"
-        f"[security]\nadmin_user = {settings.grafana_admin_user}\nadmin_password = {settings.grafana_admin_password}\n"
-        "[auth.anonymous]\nenabled = false\n[analytics]\nreporting_enabled = false\ncheck_for_updates = false\n")
-    command = [binary, "server"] if Path(binary).name == "grafana" else [binary]
-    log = run_dir / "grafana.log"
-    proc = _process.launch([*command, f"--homepath={home}", f"--config={ini}"], log)
-    url = settings.grafana_url
-    try:
-        _process.wait_ready("grafana", f"{url}/api/health", proc=proc, log=log, timeout=60)
-    except _process.ProcessoNaoSubiu as exc:
-        _say(f"  Grafana não subiu: {exc}", quiet)
-        _process.terminate(proc)
-        return None
-    _say(f"  grafana no ar em {url} (PID {proc.pid})", quiet)
-    return proc.pid, url
 
 
 def stop_native(state: dict) -> None:
@@ -317,6 +285,7 @@ def up(mode: str | None = None, *, fast: bool = False, quiet: bool = False, rece
                                "GRAFANA_ADMIN_PASSWORD?).")
         state = {"mode": "compose", "urls": {"prometheus": settings.prometheus_url,
                                              "alertmanager": settings.alertmanager_url,
+                                             "pushgateway": settings.pushgateway_url,
                                              "grafana": settings.grafana_url}}
         _say("Lembre: com o Prometheus em Docker, suba a API com runner.start(host='0.0.0.0').", quiet)
     elif chosen == "native":
@@ -381,6 +350,8 @@ def status(quiet: bool = False) -> list[dict]:
         {"componente": "API (notebook)", "endereco": settings.api_url, "no_ar": up_now(f"{settings.api_url}/health")},
         {"componente": "Prometheus", "endereco": settings.prometheus_url, "no_ar": prom.available()},
         {"componente": "Alertmanager", "endereco": settings.alertmanager_url, "no_ar": up_now(f"{settings.alertmanager_url}/-/ready")},
+        {"componente": "Pushgateway", "endereco": settings.pushgateway_url,
+         "no_ar": up_now(f"{settings.pushgateway_url}/-/ready")},
         {"componente": "Grafana", "endereco": settings.grafana_url, "no_ar": up_now(f"{settings.grafana_url}/api/health")},
         {"componente": "Receptor de alertas", "endereco": alerts.receiver_url() or "(parado neste processo)",
          "no_ar": alerts.receiver_url() is not None},

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Instala Prometheus, Alertmanager e Chromium (teste de navegador) nativos (Debian/Ubuntu, como root) se faltarem.
+# Instala Prometheus, Alertmanager, Pushgateway (semana 7) e Chromium (teste de navegador) nativos (Debian/Ubuntu,
+# como root) se faltarem.
 # Em outras plataformas apenas diz o que instalar: os testes que precisam deles
 # são pulados localmente (com a instrução) e falham no CI.
 set -euo pipefail
@@ -22,26 +23,27 @@ else
 fi
 
 missing=()
-for bin in prometheus promtool prometheus-alertmanager amtool chromium; do
+for bin in prometheus promtool prometheus-alertmanager amtool prometheus-pushgateway chromium; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "Prometheus, Alertmanager e Chromium nativos: ok"
+  echo "Prometheus, Alertmanager, Pushgateway e Chromium nativos: ok"
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Instalando prometheus, prometheus-alertmanager e chromium via apt (faltavam: ${missing[*]})..."
+  echo "Instalando prometheus, prometheus-alertmanager, prometheus-pushgateway e chromium via apt (faltavam: ${missing[*]})..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager chromium >/dev/null
+  apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-pushgateway \
+    chromium >/dev/null
   # O pacote Debian pode tentar iniciar os serviços; o kit inicia os seus próprios.
-  for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
+  for svc in prometheus prometheus-alertmanager prometheus-pushgateway prometheus-node-exporter; do
     if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
   done
-  echo "Prometheus, Alertmanager e Chromium instalados."
+  echo "Prometheus, Alertmanager, Pushgateway e Chromium instalados."
 else
   echo "Aviso: faltam ${missing[*]}. Instale Prometheus e Alertmanager"
-  echo "  (Debian/Ubuntu: sudo apt-get install prometheus prometheus-alertmanager;"
-  echo "   macOS: brew install prometheus alertmanager) ou use Docker (docker compose up -d)."
+  echo "  (Debian/Ubuntu: sudo apt-get install prometheus prometheus-alertmanager prometheus-pushgateway;"
+  echo "   macOS: brew install prometheus alertmanager pushgateway) ou use Docker (docker compose up -d)."
   echo "  O teste de navegador (tests/test_browser.py) precisa do Chromium (Debian: apt-get install chromium)."
 fi

@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
 
-PORT_VARIABLES = ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT")
+PORT_VARIABLES = ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT")
 
 
 def kernel_config() -> Config:
@@ -55,7 +56,7 @@ def isolate(environ=os.environ) -> Path:
     home = Path(tempfile.mkdtemp(prefix="kit-curso-"))
     environ["KIT_HOME"] = str(home)
     sockets = []
-    for name in PORT_VARIABLES:  # todas abertas ao mesmo tempo: cinco portas diferentes
+    for name in PORT_VARIABLES:  # todas abertas ao mesmo tempo: portas diferentes
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         sockets.append(sock)

@@ -13,7 +13,8 @@ _HOME = Path(tempfile.mkdtemp(prefix="kit-test-home-"))
 os.environ["KIT_HOME"] = str(_HOME)
 os.environ.setdefault("LOG_CONSOLE_LEVEL", "WARNING")
 os.environ["STACK_MODE"] = "auto"
-for _name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+for _name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT"):
     os.environ[_name] = str(free_port())
 for _name in ("PROMETHEUS_URL", "ALERTMANAGER_URL", "GRAFANA_URL", "API_HOST"):
     os.environ.pop(_name, None)
@@ -52,7 +53,7 @@ def module_api(trained):
 
 @pytest.fixture(scope="session")
 def live_stack(trained):
-    """Stack nativa real (Prometheus + Alertmanager) em modo rápido, raspando a API numa thread.
+    """Stack nativa real (Prometheus + Alertmanager + Pushgateway) em modo rápido, raspando a API numa thread.
 
     Yields (api, state). A API fica na porta API_PORT (o alvo que o prometheus.yml reescrito usa).
     """
@@ -60,6 +61,7 @@ def live_stack(trained):
 
     require_binary("prometheus", "apt-get install prometheus")
     require_binary("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
+    require_binary("prometheus-pushgateway", "apt-get install prometheus-pushgateway")
     from kit import alerts, runner, stack
     from kit.config import settings
 

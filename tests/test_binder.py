@@ -112,7 +112,7 @@ def test_postbuild_pins_grafana_with_its_published_checksum():
 
 def test_binder_installs_the_kit_and_debian_prometheus():
     # sem comentários no apt.txt: uma linha, um pacote (o repo2docker valida cada nome)
-    assert (BINDER / "apt.txt").read_text().split() == ["prometheus", "prometheus-alertmanager"]
+    assert (BINDER / "apt.txt").read_text().split() == ["prometheus", "prometheus-alertmanager", "prometheus-pushgateway"]
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
     lines = [line.strip() for line in (BINDER / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
@@ -249,7 +249,8 @@ def _binder_env(tmp_path: Path) -> dict:
         env.pop(name, None)
     env.update(KIT_HOME=str(tmp_path / "kit-home"), STACK_MODE="binder", JUPYTERHUB_SERVICE_PREFIX=PREFIX,
                GRAFANA_HOME=str(tmp_path / "sem-grafana"))
-    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT"):
         env[name] = str(free_port())
     return env
 
@@ -309,7 +310,7 @@ def test_prometheus_on_demand_through_the_proxy(tmp_path):
         out = _kit(server, "from kit import prom; from kit.config import settings; import time\n"
                            "print(settings.prometheus_url)\n"
                            "for _ in range(60):\n"
-                           "    series = prom.query('up')\n"
+                           "    series = prom.query('up{job=\"api-churn\"}')\n"  # o pushgateway também é alvo
                            "    if series: break\n"
                            "    time.sleep(0.5)\n"
                            "print(sorted(s['metric']['job'] for s in series))")

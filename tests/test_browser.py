@@ -58,7 +58,8 @@ def lab(tmp_path_factory):
     env.update(KIT_HOME=str(tmp / "kit-home"), STACK_MODE="auto",
                JUPYTERLAB_SETTINGS_DIR=str(_lab_settings(tmp / "lab-settings")),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"))
-    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
+        "PUSHGATEWAY_PORT"):
         env[name] = str(free_port())
     port, token = free_port(), "token-do-navegador"
     command = [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ServerApp.ip=127.0.0.1",

@@ -62,9 +62,9 @@ def test_make_course_without_stack_completes_and_never_touches_the_checkout():
 
 
 # No modo binder o que muda é o endereço do Prometheus (sob o prefixo do JupyterHub) e quem o sobe: as aulas
-# que consultam o Prometheus, desenham prévias e esperam alertas bastam (a 03 e a 04); as outras já rodam
-# com a stack nativa em test_notebooks.py.
-BINDER_LESSONS = [nb for nb in NOTEBOOKS if nb.name[:2] in ("03", "04")]
+# que consultam o Prometheus, desenham prévias e esperam alertas bastam (a 03 e a 04), mais a 07 (regras de
+# gravação e o Pushgateway que o kit sobe ao lado); as outras já rodam com a stack nativa em test_notebooks.py.
+BINDER_LESSONS = [nb for nb in NOTEBOOKS if nb.name[:2] in ("03", "04", "07")]
 
 
 def test_papermill_runs_the_prometheus_lessons_in_binder_mode(monkeypatch, tmp_path):
@@ -76,11 +76,11 @@ def test_papermill_runs_the_prometheus_lessons_in_binder_mode(monkeypatch, tmp_p
     for name in set(os.environ) - set(env):
         monkeypatch.delenv(name)
     from kit import _lessons  # com Prometheus e as tarefas em branco: a aula segue com as referências
-    _lessons.write_copies(NOTEBOOKS[0].parent, tmp_path / "aulas", ["03", "04"], force=True)
+    _lessons.write_copies(NOTEBOOKS[0].parent, tmp_path / "aulas", ["03", "04", "07"], force=True)
     results = run_course.run([tmp_path / "aulas" / nb.name for nb in BINDER_LESSONS], tmp_path)
     failures = [f"{name}: {status}" for name, _, status in results if status != "ok"]
     assert not failures, "\n".join(failures)
-    print(f"\n[medida] aulas 03 e 04 (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
+    print(f"\n[medida] aulas 03, 04 e 07 (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
     text = "".join(Path(tmp_path / nb.name).read_text() for nb in BINDER_LESSONS)
     assert "/user/teste/prometheus" in text, "os notebooks deveriam mostrar o Prometheus do modo binder"
     lines = _task_lines(text)

@@ -32,8 +32,8 @@ def _gid(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def test_six_exercises_with_points():
-    assert [e[:4] for e in EXERCISES] == ["ex01", "ex02", "ex03", "ex04", "ex05", "ex06"]
+def test_seven_exercises_with_points():
+    assert [e[:4] for e in EXERCISES] == ["ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07"]
     for ex in EXERCISES:
         cells = nbformat.read(ROOT / "solutions" / f"{ex}.ipynb", as_version=4).cells
         graded = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
@@ -103,6 +103,12 @@ def _submissions(folder: Path) -> None:
         if _gid(cell) == "resposta_segmento":
             cell.source = answers05["resposta_segmento"]
     nbformat.write(partial05, folder / "parcial" / "ex05_alerta_drift.ipynb")
+    slo = "ex07_slo_burn_rate"  # só a tarefa 1 (as regras de burn rate), sem os testes
+    partial_slo = copy.deepcopy(blank[slo])
+    for cell in partial_slo.cells:
+        if _gid(cell) == "resposta_regra":
+            cell.source = next(c.source for c in sol[slo].cells if _gid(c) == "resposta_regra")
+    nbformat.write(partial_slo, folder / "parcial" / f"{slo}.ipynb")
     loop = copy.deepcopy(blank[ex])
     for cell in loop.cells:
         if _gid(cell) == "resposta_leitura":
@@ -257,6 +263,7 @@ def test_partial_solution_scores_in_between(graded):
     assert points == 3  # leitura (1) + endpoints (1) + tempo médio (1)
     points, maximum = rows[("parcial", "ex05_alerta_drift")]
     assert points == 2 and maximum == 7, feedback["parcial"]  # só a tarefa 4 (o pior segmento), 2 de 7 pontos
+    assert rows[("parcial", "ex07_slo_burn_rate")] == (3, 5), feedback["parcial"]  # regras (3), sem os testes (2)
 
 
 @pytest.mark.slow
@@ -323,7 +330,7 @@ def test_without_prometheus_no_check_pretends_it_checked(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k != "KIT_GRADING"}
     env["PATH"] = str(Path(sys.executable).parent)
-    for ex in EXERCISES[2:]:  # ex03 a ex06 usam promtool/prometheus
+    for ex in EXERCISES[2:]:  # ex03 a ex07 usam promtool/prometheus
         notebook = _execute(nbformat.read(ROOT / "solutions" / f"{ex}.ipynb", as_version=4), tmp_path, env)
         for cell in notebook.cells:
             assert not any(o.get("output_type") == "error" for o in cell.get("outputs", [])), f"{ex}: {_text(cell)}"

@@ -32,6 +32,9 @@ MON = REPO / "monitoring"
 PROM_CONFIG = MON / "prometheus" / "prometheus.yml"
 ALERT_RULES = MON / "prometheus" / "alert_rules.yml"
 RULES_TEST = MON / "prometheus" / "tests" / "alert_rules_test.yml"
+RECORDING_RULES = MON / "prometheus" / "recording_rules.yml"
+RECORDING_TEST = MON / "prometheus" / "tests" / "recording_rules_test.yml"
+SLO_TEST = MON / "prometheus" / "tests" / "slo_alerts_test.yml"  # burn rate: precisa das regras de gravação
 AM_CONFIG = MON / "alertmanager" / "alertmanager.yml"
 AM_OPTIONAL = MON / "alertmanager" / "receivers_opcionais.yml.example"
 DS_PROVISIONING = MON / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
@@ -41,8 +44,9 @@ QUERIES_MD = MON / "queries_exemplos.md"
 COMPOSE = REPO / "docker-compose.yml"
 
 EXPECTED_ALERTS = {
-    "ApiDown", "ApiHighLatencyP95", "ApiHigh5xxRate", "ModelF2Low",
+    "ApiDown", "ApiReplicaDown", "ApiHighLatencyP95", "ApiHigh5xxRate", "ModelF2Low",
     "NoPredictions", "HighRiskSpike", "DataDrift", "SegmentF2Low", "DataQualityIssues",
+    "ApiErrorBudgetBurnFast", "ApiErrorBudgetBurnSlow", "ApiLatencyBudgetBurnFast", "ApiLatencyBudgetBurnSlow",
 }
 DS_REF = {"type": "prometheus", "uid": "prometheus-churn"}
 DASHBOARD_UIDS = {"api-health", "ml-metrics", "business-churn", "overview"}
@@ -76,7 +80,7 @@ CONTRACT_METRICS = COUNTERS | HISTOGRAM_SERIES | GAUGES | {"up"}
 ENDPOINTS = {"/", "/health", "/churn/{id_cliente}", "/predict", "/model", "/metrics", "none"}
 FEATURES = ["idade", "anos_cliente", "saldo_conta", "numero_produtos", "salario_estimado",
             "escore_credito", "pais", "genero", "cartao_credito"]
-BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2", "2.5", "5", "10", "+Inf"]
+BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.3", "0.5", "1", "2", "2.5", "5", "10", "+Inf"]
 
 PT_MARKERS = (" de ", " do ", " da ", " dos ", " das ", " que ", " não ", " em ", " por ",
               " para ", " com ", "ção", "ões", " é ")
@@ -215,13 +219,16 @@ def test_prometheus_config_contract():
     cfg = _load_yaml(PROM_CONFIG)
     assert cfg["global"]["scrape_interval"] == "15s"
     assert cfg["global"]["evaluation_interval"] == "15s"
-    assert cfg["rule_files"] == ["alert_rules.yml"]
+    assert cfg["rule_files"] == ["recording_rules.yml", "alert_rules.yml"]
     am = cfg["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert am == ["alertmanager:9093"]
     (job,) = [j for j in cfg["scrape_configs"] if j["job_name"] == "api-churn"]
     assert job["scrape_interval"] == "10s"
     assert job["metrics_path"] == "/metrics"
     assert job["static_configs"][0]["targets"] == ["host.docker.internal:8000"]
+    (push,) = [j for j in cfg["scrape_configs"] if j["job_name"] == "pushgateway"]
+    assert push["honor_labels"] is True, "sem honor_labels os rótulos job/instance empurrados viram exported_*"
+    assert push["static_configs"][0]["targets"] == ["pushgateway:9091"]
 
 
 def test_promtool_check_rules(promtool):
@@ -230,10 +237,27 @@ def test_promtool_check_rules(promtool):
     assert f"SUCCESS: {len(EXPECTED_ALERTS)} rules found" in proc.stdout
 
 
-def test_promtool_test_rules(promtool):
-    proc = _run([promtool, "test", "rules", RULES_TEST])
+@pytest.mark.parametrize("path", [RULES_TEST, SLO_TEST, RECORDING_TEST], ids=["alertas", "slo", "gravacao"])
+def test_promtool_test_rules(promtool, path):
+    proc = _run([promtool, "test", "rules", path])
     assert proc.returncode == 0, _out(proc)
     assert "SUCCESS" in proc.stdout
+
+
+def test_recording_rules_named_and_each_tested(promtool):
+    """level:metric:operations, e cada regra de gravação com um caso promtool (entrada → valor gravado)."""
+    proc = _run([promtool, "check", "rules", RECORDING_RULES])
+    assert proc.returncode == 0, _out(proc)
+    records = [r["record"] for g in _load_yaml(RECORDING_RULES)["groups"] for r in g["rules"]]
+    assert records and all(re.fullmatch(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", name) for name in records), records
+    spec = _load_yaml(RECORDING_TEST)
+    assert spec["rule_files"] == ["../recording_rules.yml"]
+    tested = " ".join(case["expr"] for group in spec["tests"] for case in group.get("promql_expr_test", []))
+    untested = [name for name in records if not re.search(rf"\b{re.escape(name)}\b", tested)]
+    assert not untested, f"regras de gravação sem teste em {RECORDING_TEST.name}: {untested}"
+    alerts = " ".join(r["expr"] for r in _alert_rules())
+    slis = [name for name in records if ":slo_" in name and "ratio_rate" in name]
+    assert all(name in alerts for name in slis if not name.endswith("30d")), "os alertas de SLO leem as séries gravadas"
 
 
 @pytest.mark.parametrize("broken_rule", [
@@ -290,20 +314,31 @@ def test_alert_rules_contract():
     by_name = {r["alert"]: r for r in rules}
     assert by_name["ApiDown"]["labels"]["severity"] == "critical"
     assert by_name["HighRiskSpike"]["labels"]["severity"] == "critical"
-    assert 'up{job="api-churn"} == 0' in by_name["ApiDown"]["expr"]
-    assert by_name["ApiDown"]["for"] == "1m"
+    # todas as instâncias fora (ApiDown) x uma réplica fora com outras no ar (ApiReplicaDown, aula 7)
+    assert by_name["ApiDown"]["expr"].strip() == 'max by (job) (up{job="api-churn"}) == 0'
+    assert 'up{job="api-churn"} == 0' in by_name["ApiReplicaDown"]["expr"]
+    assert by_name["ApiDown"]["for"] == by_name["ApiReplicaDown"]["for"] == "1m"
+    assert by_name["ApiReplicaDown"]["labels"]["severity"] == "warning"
     assert "offset 1h" in by_name["HighRiskSpike"]["expr"]
     assert "sum by (le)" in by_name["ApiHighLatencyP95"]["expr"]
     assert '"5.."' in by_name["ApiHigh5xxRate"]["expr"]
+    # burn rate (SRE workbook): a página olha duas janelas de cada vez; o ticket é a queima lenta
+    for sli in ("Error", "Latency"):
+        fast, slow = by_name[f"Api{sli}BudgetBurnFast"], by_name[f"Api{sli}BudgetBurnSlow"]
+        assert fast["labels"]["severity"] == "critical" and slow["labels"]["severity"] == "warning"
+        assert all(w in fast["expr"] for w in ("ratio_rate1h", "ratio_rate5m", "ratio_rate6h", "ratio_rate30m"))
+        assert "14.4" in fast["expr"] and "6 * 0.01" in fast["expr"]
+        assert all(w in slow["expr"] for w in ("ratio_rate3d", "ratio_rate6h"))
 
 
 def test_every_alert_has_firing_and_silent_case():
     """Cada alerta: ≥1 caso que dispara e ≥1 grupo de teste em que ele nunca deve disparar."""
-    spec = _load_yaml(RULES_TEST)
+    spec, slo = _load_yaml(RULES_TEST), _load_yaml(SLO_TEST)
     assert spec["rule_files"] == ["../alert_rules.yml"]
+    assert slo["rule_files"] == ["../recording_rules.yml", "../alert_rules.yml"]
     firing: dict[str, int] = {}
     silent: dict[str, int] = {}
-    for group in spec["tests"]:
+    for group in spec["tests"] + slo["tests"]:
         per_alert: dict[str, list] = {}
         for case in group.get("alert_rule_test", []):
             per_alert.setdefault(case["alertname"], []).append(case.get("exp_alerts") or [])
@@ -596,8 +631,12 @@ def test_ml_dashboard_compares_versions():
 def test_dashboard_queries_follow_promql_rules():
     """DESIGN §7: rate só em contador, quantil com sum by (le), nomes do contrato, variáveis."""
     allowed_vars = set(GRAFANA_VARS)
+    records = {r["record"] for g in _load_yaml(RECORDING_RULES)["groups"] for r in g["rules"]}
     for name, where, expr in _panel_exprs() + _annotation_exprs():
         loc = f"{name}/{where}: {expr}"
+        for recorded in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", expr):
+            assert recorded in records, f"{loc}: série gravada {recorded} não existe em recording_rules.yml"
+        expr = re.sub(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", "", expr)
         for var in re.findall(r"\$\{?\w+\}?", expr):
             assert var in allowed_vars, f"{loc}: variável {var} não permitida"
         for metric in re.findall(r"\b(?:rate|irate|increase)\(\s*([a-zA-Z_:][\w:]*)", expr):
@@ -701,7 +740,7 @@ def test_every_panel_query_returns_data_on_contract_series(promtool, tmp_path):
         cases.append({"expr": _substitute(expr), "eval_time": "60m30s",
                       "exp_samples": [{"labels": '{version="v2"}', "value": 1}]})
         cases.append({"expr": _substitute(expr), "eval_time": "90m", "exp_samples": []})
-    spec = {"rule_files": [], "evaluation_interval": "1m",
+    spec = {"rule_files": [str(RECORDING_RULES)], "evaluation_interval": "1m",  # painéis de SLO: séries gravadas
             "tests": [{"name": "consultas dos dashboards", "interval": "15s",
                        "input_series": _contract_series(), "promql_expr_test": cases}]}
     path = tmp_path / "dashboards_test.yml"

@@ -53,8 +53,8 @@ def _isolated_env(stack_mode: str, base: dict | None = None) -> dict:
     return env
 
 
-def test_six_notebooks_exist_in_order():
-    assert [nb.name[:2] for nb in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+def test_seven_notebooks_exist_in_order():
+    assert [nb.name[:2] for nb in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
     for nb in NOTEBOOKS:
         cells = nbformat.read(nb, as_version=4).cells
         tags = [set(c.metadata.get("tags", [])) for c in cells]

@@ -18,7 +18,10 @@ def test_native_configs_point_to_loopback_and_pass_promtool(tmp_path):
     (job,) = [j for j in prom_cfg["scrape_configs"] if j["job_name"] == "api-churn"]
     assert job["static_configs"][0]["targets"] == ["127.0.0.1:8123"]
     assert prom_cfg["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9193"]
-    assert prom_cfg["rule_files"] == [str(tmp_path / "alert_rules.yml")]
+    assert prom_cfg["rule_files"] == [str(tmp_path / "recording_rules.yml"), str(tmp_path / "alert_rules.yml")]
+    (push,) = [j for j in prom_cfg["scrape_configs"] if j["job_name"] == "pushgateway"]
+    assert push["static_configs"][0]["targets"] == [f"127.0.0.1:{settings.pushgateway_port}"]
+    assert push["honor_labels"] is True
     am_cfg = yaml.safe_load(files["alertmanager"].read_text())
     assert am_cfg["receivers"][0]["webhook_configs"][0]["url"] == "http://127.0.0.1:9199/alertas"
     assert "host.docker.internal" not in files["prometheus"].read_text() + files["alertmanager"].read_text()

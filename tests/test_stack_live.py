@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from kit import _process, alerts, data, doctor, drift, labels, metrics, model, prom, runner, stack
+from kit import _process, alerts, data, doctor, drift, labels, metrics, model, prom, push, runner, stack
 from kit.config import settings
 from tests._tools import wait_until
 
@@ -23,6 +23,7 @@ RULES = settings.root / "monitoring" / "prometheus" / "alert_rules.yml"
 # aparecer, letra por letra, na regra — assim este mapa não se descola de alert_rules.yml.
 ALERT_QUANTITIES = {
     "ApiDown": 'up{job="api-churn"}',
+    "ApiReplicaDown": 'up{job="api-churn"}',
     "ApiHighLatencyP95": 'histogram_quantile(0.95, sum by (le) (rate(api_request_duration_seconds_bucket'
                          '{endpoint!="/metrics"}[5m])))',
     "ApiHigh5xxRate": 'sum(rate(api_requests_total{endpoint!="/metrics", status_code=~"5.."}[5m])) / '
@@ -32,6 +33,11 @@ ALERT_QUANTITIES = {
     "DataDrift": "data_drift_psi",
     "SegmentF2Low": "model_segment_f2_score",
     "DataQualityIssues": "sum(rate(data_quality_issues_total[5m])) / sum(rate(data_quality_requests_total[5m]))",
+    # SLO (semana 7): as séries gravadas que os alertas de burn rate comparam com o limiar
+    "ApiErrorBudgetBurnFast": "job:slo_errors_per_request:ratio_rate1h",
+    "ApiErrorBudgetBurnSlow": "job:slo_errors_per_request:ratio_rate3d",
+    "ApiLatencyBudgetBurnFast": "job:slo_slow_per_request:ratio_rate1h",
+    "ApiLatencyBudgetBurnSlow": "job:slo_slow_per_request:ratio_rate3d",
 }
 # Precisam de mais histórico do que um teste tem; cobertos pelos testes do promtool
 # (monitoring/prometheus/tests/alert_rules_test.yml).
@@ -133,9 +139,42 @@ def test_the_degraded_segment_is_found_by_a_query_and_the_global_f2_does_not_sho
 def test_rules_loaded_and_doctor_is_happy(scraped):
     assert {r["nome"] for r in prom.rules()} == set(_rules())
     findings = {f["verificacao"]: f for f in doctor.run(quiet=True)}
-    for name in ("API responde", "API saudável", "Prometheus no ar", "Alvo api-churn",
+    for name in ("API responde", "API saudável", "Prometheus no ar", "Alvo api-churn", "Pushgateway",
                  "Regras de alerta carregadas", "Alertmanager conectado", "Dados da API no Prometheus"):
         assert findings[name]["ok"] is True, findings[name]
+
+
+def test_recording_rules_loaded_and_recorded(scraped):
+    """As regras de gravação rodam no Prometheus ao vivo: cada série gravada tem valor."""
+    recording = yaml.safe_load((settings.root / "monitoring/prometheus/recording_rules.yml").read_text())
+    records = [r["record"] for g in recording["groups"] for r in g["rules"]]
+    missing = [name for name in records if not prom.query(name)]
+    assert not missing, f"séries gravadas sem valor: {missing}"
+    # orçamento de séries (DESIGN §6): uma por regra e por job; a do P95 por endpoint, uma por rota
+    recorded = prom.query('{__name__=~"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+"}')
+    assert len(recorded) <= 30, f"{len(recorded)} séries gravadas: uma regra nova multiplicou as séries?"
+
+
+def test_training_pushes_and_a_second_run_replaces(scraped, tmp_path):
+    """Um treino empurra para o Pushgateway; o Prometheus guarda o job do treino (honor_labels); o segundo
+    treino substitui o grupo em vez de duplicá-lo."""
+    import platform
+
+    query = 'batch_job_last_success_timestamp_seconds{job="churn-treino"}'
+    before = prom.value(query) or 0.0
+    model.train(models_dir=tmp_path)
+    assert wait_until(lambda: (prom.value(query) or 0.0) > before, timeout=30), "o treino não chegou ao Prometheus"
+    (series,) = prom.query(query)
+    assert series["metric"]["job"] == "churn-treino", series["metric"]  # sem honor_labels seria "pushgateway"
+    assert series["metric"]["instance"] == platform.node()
+    assert "exported_job" not in series["metric"]
+    first = series["value"]
+    rows = prom.value('batch_job_rows{job="churn-treino"}')
+    assert rows == 6000, rows  # as linhas do conjunto de treino
+    model.train(models_dir=tmp_path)
+    assert wait_until(lambda: (prom.value(query) or 0.0) > first, timeout=30), "o segundo treino não chegou"
+    assert len(prom.query(query)) == 1, "o segundo treino duplicou a série em vez de substituí-la"
+    assert [g["job"] for g in push.grouped()].count("churn-treino") == 1
 
 
 def test_doctor_explains_a_dead_prometheus_and_a_dead_api():
@@ -241,3 +280,4 @@ def test_a_lesson_stops_the_stack_it_started(live_stack, capsys):
     assert "a stack que esta aula subiu" in capsys.readouterr().out
     assert not any(_process.alive(pid) for pid in pids.values())
     assert not prom.available()
+

@@ -203,12 +203,13 @@ def record(dest: Path = RECORDING) -> None:
 def _child(flag: str, dest: Path) -> subprocess.CompletedProcess:
     """O kit num processo à parte: KIT_HOME temporário, portas livres, stack nativa (não mexe na sua)."""
     sys.path.insert(0, str(ROOT))
+    from kit._hub import NAMES as PORT_VARIABLES  # noqa: PLC0415 (as variáveis de porta da stack, Pushgateway incluso)
     from kit._process import free_port  # noqa: PLC0415 (encanamento do kit: uma porta livre)
 
     home = Path(tempfile.mkdtemp(prefix="site-previas-"))
     env = {k: v for k, v in os.environ.items() if not k.endswith("_URL") and k != "API_HOST"}
     env.update(KIT_HOME=str(home), STACK_MODE="native", LOG_CONSOLE_LEVEL="WARNING", MPLBACKEND="Agg")
-    for name in ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT"):
+    for name in PORT_VARIABLES:
         env[name] = str(free_port())
     try:
         return subprocess.run([sys.executable, __file__, flag, str(dest)], env=env, cwd=ROOT, capture_output=True,

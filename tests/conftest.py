@@ -75,7 +75,8 @@ def live_stack(trained):
 
 # Os arquivos mais longos primeiro: com o xdist (make test usa --dist loadfile --no-loadscope-reorder) cada um
 # começa logo, num processo diferente, em vez de ficar para o fim da fila e esticar a suíte.
-LONGEST_FIRST = ("test_exercises.py", "test_notebooks.py", "test_course_modes.py", "test_hub.py", "test_browser.py")
+LONGEST_FIRST = ("test_exercises.py", "test_notebooks.py", "test_course_modes.py", "test_notebooks_later.py", "test_hub.py",
+                 "test_browser.py")
 
 
 def pytest_collection_modifyitems(items):

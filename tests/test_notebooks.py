@@ -1,4 +1,4 @@
-"""Os seis notebooks como testes — cada propriedade provada uma vez, na execução mais barata que a prova.
+"""Os notebooks como testes — cada propriedade provada uma vez, na execução mais barata que a prova.
 
 | execução (modo rápido)                        | prova                                                        |
 |-----------------------------------------------|--------------------------------------------------------------|
@@ -94,15 +94,29 @@ def _twice(path: Path, folder: Path) -> Path:
     return target
 
 
-def test_each_lesson_matches_the_commit_and_runs_again_in_the_same_kernel(shared_fast_stack, tmp_path):
+# O nbval roda as aulas em série; em dois arquivos de teste (este e test_notebooks_later.py) as duas metades
+# vão para processos diferentes do xdist e rodam ao mesmo tempo, cada uma com a sua stack rápida.
+SPLIT = 5
+FIRST, LATER = NOTEBOOKS[:SPLIT], NOTEBOOKS[SPLIT:]
+
+
+def run_nbval(lessons: list[Path], env: dict, folder: Path) -> None:
     """nbval (num pytest à parte, para os kernels herdarem o ambiente da stack compartilhada)."""
-    copies = [_twice(path, tmp_path) for path in NOTEBOOKS]
+    copies = [_twice(path, folder) for path in lessons]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--nbval-lax",
-         "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), "--rootdir", str(tmp_path),
+         "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), "--rootdir", str(folder),
          "--nbval-current-env", "--nbval-cell-timeout", "180", *map(str, copies)],
-        cwd=tmp_path, env=shared_fast_stack, capture_output=True, text=True, timeout=1200)
+        cwd=folder, env=env, capture_output=True, text=True, timeout=1200)
     summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    print(f"\n[nbval, cada aula duas vezes no mesmo kernel] {summary}")
+    print(f"\n[nbval, aulas {lessons[0].name[:2]}–{lessons[-1].name[:2]} duas vezes no mesmo kernel] {summary}")
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
     assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
+
+
+def test_the_two_nbval_halves_cover_every_lesson():
+    assert FIRST and LATER and FIRST + LATER == NOTEBOOKS
+
+
+def test_each_lesson_matches_the_commit_and_runs_again_in_the_same_kernel(shared_fast_stack, tmp_path):
+    run_nbval(FIRST, shared_fast_stack, tmp_path)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -93,6 +94,10 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
                             log_config=None, access_log=False, lifespan="off",
                             h11_max_incomplete_event_size=MAX_REQUEST_HEAD)
     sock = config.bind_socket()
+    # Sem isto cada resposta numa conexão keep-alive esperava ~40 ms (Nagle x ACK atrasado do cliente): o
+    # uvicorn cria este socket sem IPPROTO_TCP e o asyncio só liga TCP_NODELAY nas conexões quando o vê
+    # (uvicorn#3149). Ligado aqui, no socket que escuta, vale para toda conexão aceita por qualquer worker.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         Supervisor(config, sockets=[sock]).run()
     finally:

@@ -93,11 +93,7 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
     config = uvicorn.Config("kit.api:create_app", factory=True, host=host, port=port, workers=workers,
                             log_config=None, access_log=False, lifespan="off",
                             h11_max_incomplete_event_size=MAX_REQUEST_HEAD)
-    sock = config.bind_socket()
-    # Sem isto cada resposta numa conexão keep-alive esperava ~40 ms (Nagle x ACK atrasado do cliente): o
-    # uvicorn cria este socket sem IPPROTO_TCP e o asyncio só liga TCP_NODELAY nas conexões quando o vê
-    # (uvicorn#3149). Ligado aqui, no socket que escuta, vale para toda conexão aceita por qualquer worker.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = _listening_socket(config)
     try:
         Supervisor(config, sockets=[sock]).run()
     finally:
@@ -105,6 +101,19 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
         state.unlink(missing_ok=True)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _listening_socket(config) -> socket.socket:
+    """O socket da porta, aberto pelo supervisor e dividido pelos workers — com TCP_NODELAY.
+
+    Sem TCP_NODELAY cada resposta numa conexão keep-alive esperava ~40 ms (Nagle × o ACK atrasado do
+    cliente) e 2 workers atendiam 5× menos que 1: o uvicorn cria este socket sem IPPROTO_TCP e o asyncio só
+    liga TCP_NODELAY nas conexões quando o vê (uvicorn#3149). Ligado no socket que escuta, vale para toda
+    conexão que qualquer worker aceitar.
+    """
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 @dataclass

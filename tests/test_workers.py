@@ -4,10 +4,12 @@
   subir exatamente N;
 - um worker morto (SIGKILL, com uma requisição em andamento) é trocado pelo supervisor: o que já foi
   contado continua lá e o gauge de requisições em andamento não guarda a requisição do morto;
-- sem o modo multiprocesso (a demonstração da aula), nenhuma coleta vê as N requisições.
+- sem o modo multiprocesso (a demonstração da aula), nenhuma coleta vê as N requisições;
+- as conexões que os workers aceitam têm TCP_NODELAY (sem ele, ~40 ms a mais por resposta keep-alive).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -22,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kit import workers
 from kit.config import settings
-from tests._tools import wait_until
+from tests._tools import free_port, wait_until
 
 pytestmark = pytest.mark.slow
 CHURN = "/churn/{id_cliente}"
@@ -130,3 +132,32 @@ def test_without_multiprocess_mode_no_scrape_sees_every_request(trained, ids):
     finally:
         workers.stop(api)
     assert max(seen) < sent, f"sem multiprocesso uma coleta viu as {sent} requisições: {seen}"
+
+
+def test_connections_accepted_on_the_workers_socket_have_tcp_nodelay():
+    """O socket que o supervisor divide entre os workers, servido como o uvicorn serve (create_server(sock=)).
+
+    Sem TCP_NODELAY na conexão aceita, o Nagle segura o corpo da resposta até o ACK atrasado do cliente
+    (~40 ms) e 2 workers atendiam 5× menos que 1 (bench/bench_workers.py; uvicorn#3149).
+    """
+    import uvicorn
+
+    sock = workers._listening_socket(uvicorn.Config("kit.api:create_app", host="127.0.0.1", port=free_port()))
+    address, nodelay = sock.getsockname(), []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport):
+            nodelay.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one():
+        async with await asyncio.get_running_loop().create_server(Probe, sock=sock):
+            _, writer = await asyncio.open_connection(*address)
+            for _ in range(500):
+                if nodelay:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(accept_one())
+    assert nodelay == [1], f"a conexão aceita pelo worker ficou com o Nagle ligado (TCP_NODELAY={nodelay})"

@@ -93,7 +93,7 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
     config = uvicorn.Config("kit.api:create_app", factory=True, host=host, port=port, workers=workers,
                             log_config=None, access_log=False, lifespan="off",
                             h11_max_incomplete_event_size=MAX_REQUEST_HEAD)
-    sock = _listening_socket(config)
+    sock = _listening_socket(host, port)
     try:
         Supervisor(config, sockets=[sock]).run()
     finally:
@@ -103,17 +103,49 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _listening_socket(config) -> socket.socket:
-    """O socket da porta, aberto pelo supervisor e dividido pelos workers — com TCP_NODELAY.
+# Linux: cada worker escuta a porta no SEU socket (SO_REUSEPORT) e o kernel reparte as conexões novas entre eles.
+# Noutros sistemas o SO_REUSEPORT não reparte: lá os workers dividem um socket só (o padrão do uvicorn).
+_PER_WORKER = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
-    Sem TCP_NODELAY cada resposta numa conexão keep-alive esperava ~40 ms (Nagle × o ACK atrasado do
-    cliente) e 2 workers atendiam 5× menos que 1: o uvicorn cria este socket sem IPPROTO_TCP e o asyncio só
-    liga TCP_NODELAY nas conexões quando o vê (uvicorn#3149). Ligado no socket que escuta, vale para toda
-    conexão que qualquer worker aceitar.
+
+def _bind(family: int, address: tuple, per_worker: bool) -> socket.socket:
+    """Um socket TCP ligado a `address` (ainda sem escutar: quem escuta é o worker).
+
+    IPPROTO_TCP explícito: o asyncio só liga TCP_NODELAY nas conexões aceitas quando o socket diz que é TCP. O
+    do uvicorn (`Config.bind_socket`) não diz (uvicorn#3149), e cada resposta numa conexão keep-alive esperava
+    ~40 ms (Nagle × o ACK atrasado do cliente): 2 workers atendiam 5× menos que 1.
     """
-    sock = config.bind_socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock = (_PerWorkerSocket if per_worker else socket.socket)(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if per_worker:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ErroDoKit(f"Não consegui abrir {address[0]}:{address[1]} ({exc.strerror}). "
+                        f"Escolha outra porta: --port {address[1] + 1}.") from exc
+    sock.set_inheritable(True)
     return sock
+
+
+class _PerWorkerSocket(socket.socket):
+    """O socket que o supervisor entrega a cada worker — e que chega lá como um socket NOVO na mesma porta.
+
+    O uvicorn passa o mesmo socket a todos os workers; num socket só, o worker que acorda primeiro aceita
+    todas as conexões que esperam (o asyncio aceita até 2048 de uma vez) e, com keep-alive, atende sozinho
+    enquanto os outros ficam parados (medido: as 16 conexões do wrk num worker só). Ao ser copiado para o
+    processo do worker (pickle), este socket vira outro com SO_REUSEPORT: cada worker tem a sua fila.
+    """
+
+    def __reduce__(self):
+        return _bind, (self.family, self.getsockname()[:2], True)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """O socket da porta, aberto pelo supervisor (reserva a porta) e entregue aos workers."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return _bind(family, (host, port), _PER_WORKER)
 
 
 @dataclass

@@ -18,7 +18,9 @@ Quando um worker morre, o supervisor chama `mark_process_dead(pid)`: os gauges "
 os contadores ficam (o que já foi contado não se perde).
 
 O supervisor é o do uvicorn (`--workers`: ele reinicia quem morre; `kill -HUP <pid>` troca todos,
-um a um) com um passo a mais a cada volta: enterrar os mortos e anotar os PIDs vivos.
+um a um) com um passo a mais a cada volta: enterrar os mortos e anotar os PIDs vivos. E a porta: no
+Linux cada worker escuta no seu próprio socket (SO_REUSEPORT) e o kernel reparte as conexões — num
+socket só, um worker ficava com todas as conexões keep-alive (veja `_PerWorkerSocket`).
 """
 from __future__ import annotations
 

@@ -18,13 +18,16 @@ Quando um worker morre, o supervisor chama `mark_process_dead(pid)`: os gauges "
 os contadores ficam (o que já foi contado não se perde).
 
 O supervisor é o do uvicorn (`--workers`: ele reinicia quem morre; `kill -HUP <pid>` troca todos,
-um a um) com um passo a mais a cada volta: enterrar os mortos e anotar os PIDs vivos.
+um a um) com um passo a mais a cada volta: enterrar os mortos e anotar os PIDs vivos. E a porta: no
+Linux cada worker escuta no seu próprio socket (SO_REUSEPORT) e o kernel reparte as conexões — num
+socket só, um worker ficava com todas as conexões keep-alive (veja `_PerWorkerSocket`).
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -92,7 +95,7 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
     config = uvicorn.Config("kit.api:create_app", factory=True, host=host, port=port, workers=workers,
                             log_config=None, access_log=False, lifespan="off",
                             h11_max_incomplete_event_size=MAX_REQUEST_HEAD)
-    sock = config.bind_socket()
+    sock = _listening_socket(host, port)
     try:
         Supervisor(config, sockets=[sock]).run()
     finally:
@@ -100,6 +103,51 @@ def serve(host: str, port: int, workers: int, multiprocess: bool = True) -> None
         state.unlink(missing_ok=True)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+# Linux: cada worker escuta a porta no SEU socket (SO_REUSEPORT) e o kernel reparte as conexões novas entre eles.
+# Noutros sistemas o SO_REUSEPORT não reparte: lá os workers dividem um socket só (o padrão do uvicorn).
+_PER_WORKER = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def _bind(family: int, address: tuple, per_worker: bool) -> socket.socket:
+    """Um socket TCP ligado a `address` (ainda sem escutar: quem escuta é o worker).
+
+    IPPROTO_TCP explícito: o asyncio só liga TCP_NODELAY nas conexões aceitas quando o socket diz que é TCP. O
+    do uvicorn (`Config.bind_socket`) não diz (uvicorn#3149), e cada resposta numa conexão keep-alive esperava
+    ~40 ms (Nagle × o ACK atrasado do cliente): 2 workers atendiam 5× menos que 1.
+    """
+    sock = (_PerWorkerSocket if per_worker else socket.socket)(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if per_worker:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ErroDoKit(f"Não consegui abrir {address[0]}:{address[1]} ({exc.strerror}). "
+                        f"Escolha outra porta: --port {address[1] + 1}.") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+class _PerWorkerSocket(socket.socket):
+    """O socket que o supervisor entrega a cada worker — e que chega lá como um socket NOVO na mesma porta.
+
+    O uvicorn passa o mesmo socket a todos os workers; num socket só, o worker que acorda primeiro aceita
+    todas as conexões que esperam (o asyncio aceita até 2048 de uma vez) e, com keep-alive, atende sozinho
+    enquanto os outros ficam parados (medido: as 16 conexões do wrk num worker só). Ao ser copiado para o
+    processo do worker (pickle), este socket vira outro com SO_REUSEPORT: cada worker tem a sua fila.
+    """
+
+    def __reduce__(self):
+        return _bind, (self.family, self.getsockname()[:2], True)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """O socket da porta, aberto pelo supervisor (reserva a porta) e entregue aos workers."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return _bind(family, (host, port), _PER_WORKER)
 
 
 @dataclass

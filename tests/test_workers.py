@@ -4,15 +4,20 @@
   subir exatamente N;
 - um worker morto (SIGKILL, com uma requisição em andamento) é trocado pelo supervisor: o que já foi
   contado continua lá e o gauge de requisições em andamento não guarda a requisição do morto;
-- sem o modo multiprocesso (a demonstração da aula), nenhuma coleta vê as N requisições.
+- sem o modo multiprocesso (a demonstração da aula), nenhuma coleta vê as N requisições;
+- as conexões que os workers aceitam têm TCP_NODELAY (sem ele, ~40 ms a mais por resposta keep-alive), e um
+  worker não leva as conexões do outro (cada um com o seu socket na porta, SO_REUSEPORT).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.reduction import ForkingPickler
 
 import httpx
 import pandas as pd
@@ -22,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kit import workers
 from kit.config import settings
-from tests._tools import wait_until
+from tests._tools import free_port, wait_until
 
 pytestmark = pytest.mark.slow
 CHURN = "/churn/{id_cliente}"
@@ -130,3 +135,74 @@ def test_without_multiprocess_mode_no_scrape_sees_every_request(trained, ids):
     finally:
         workers.stop(api)
     assert max(seen) < sent, f"sem multiprocesso uma coleta viu as {sent} requisições: {seen}"
+
+
+
+def socket_in_a_worker(sock):
+    """O socket como um worker o recebe: o supervisor do uvicorn o passa por pickle ao processo novo."""
+    return ForkingPickler.loads(ForkingPickler.dumps(sock))
+
+
+def test_connections_accepted_by_a_worker_have_tcp_nodelay():
+    """Servido como o uvicorn serve (create_server(sock=...)), o socket do worker aceita conexões com TCP_NODELAY.
+
+    Sem ele o Nagle segura o corpo de cada resposta keep-alive até o ACK atrasado do cliente (~40 ms) e 2
+    workers atendiam 5× menos que 1 (bench/bench_workers.py; uvicorn#3149).
+    """
+    parent = workers._listening_socket("127.0.0.1", free_port())
+    sock, nodelay = socket_in_a_worker(parent), []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport):
+            nodelay.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one():
+        async with await asyncio.get_running_loop().create_server(Probe, sock=sock):
+            _, writer = await asyncio.open_connection(*parent.getsockname())
+            for _ in range(500):
+                if nodelay:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    try:
+        asyncio.run(accept_one())
+    finally:
+        parent.close()
+    assert nodelay == [1], f"a conexão aceita pelo worker ficou com o Nagle ligado (TCP_NODELAY={nodelay})"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="só no Linux o SO_REUSEPORT reparte conexões")
+def test_a_greedy_worker_cannot_take_the_other_workers_connections():
+    """Dois workers: um aceita tudo o que pode; o outro ainda tem conexões na fila dele.
+
+    Com um socket só (o padrão do uvicorn), o worker que acorda primeiro levava todas as conexões abertas
+    juntas (as 16 do wrk) e, com keep-alive, atendia sozinho: 2 workers não passavam de 1 núcleo.
+    """
+    parent = workers._listening_socket("127.0.0.1", free_port())
+    greedy, other = socket_in_a_worker(parent), socket_in_a_worker(parent)
+    for sock in (greedy, other):
+        sock.listen(64)
+        sock.setblocking(False)
+    clients = [socket.create_connection(parent.getsockname()) for _ in range(32)]
+    taken = {"greedy": [], "other": []}
+
+    def drain(name, sock):
+        while True:
+            try:
+                taken[name].append(sock.accept()[0])
+            except BlockingIOError:
+                return
+
+    try:
+        def all_accepted():
+            drain("greedy", greedy)  # o guloso primeiro, sempre: leva tudo o que puder
+            drain("other", other)
+            return sum(map(len, taken.values())) == len(clients)
+
+        wait_until(all_accepted, timeout=10, poll=0.05, fail="as 32 conexões não chegaram aos dois sockets")
+        assert taken["other"], "o worker guloso aceitou as 32 conexões: o outro ficou parado"
+    finally:
+        for conn in clients + taken["greedy"] + taken["other"] + [greedy, other, parent]:
+            conn.close()

@@ -186,6 +186,10 @@ def _reads_body_first(url):
         assert client.get("/churn/1").status_code == 404
 
 
+def _crashes(url):
+    return 1 / 0
+
+
 def _stub(url):
     """O esboço da cópia do aluno: só a docstring e o `...`."""
     ...
@@ -202,7 +206,7 @@ def _stub(url):
     (_known_only, "wrong", "passou com a API quebrada (um id desconhecido respondendo 200"),
     (_wrong_status, "wrong", "falhou com a API saudável na linha `assert httpx.get(f\"{url}/churn/1\").status_code == 400`"),
     (_reads_body_first, "wrong", "parou com KeyError"),
-    (lambda url: 1 / 0, "wrong", "falhou com a API saudável"),
+    (_crashes, "wrong", "falhou com a API saudável na linha `return 1 / 0` (ZeroDivisionError"),
 ])
 def test_integration_test(module_api, capsys, test, status, shown):
     state = module_api.app.state

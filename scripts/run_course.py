@@ -251,6 +251,13 @@ def main() -> int:
         print(f"Rodando num KIT_HOME temporário ({home}) e em portas livres: seu checkout não é tocado.")
     output_dir = None if args.atualizar else (args.saida or Path(os.environ.get("KIT_HOME", ROOT)) / "execucao")
     course = args.pasta.resolve() == NOTEBOOKS  # as soluções dos exercícios não usam a stack
+    home = Path(os.environ.get("KIT_HOME", ROOT))
+    if args.atualizar and course and paths[0].name[:2] != "01" and not any((home / "models").glob("*.json")):
+        earlier = " ".join(p.name[:2] for p in notebooks(folder=NOTEBOOKS) if p.name < paths[0].name)
+        print(f"Atenção: este KIT_HOME ({home}) não tem o que as aulas {earlier} deixam (modelos, logs): as saídas "
+              "gravadas vão contar outra história (a 06 sozinha mostra o modelo v1, não o v2 da semana 5). Para o "
+              f"estado de quem fez o curso em ordem: KIT_HOME=<pasta> python scripts/run_course.py --notebooks {earlier} "
+              "e depois este comando com o mesmo KIT_HOME.")
     if args.em_branco:
         if args.atualizar or not course:
             print("--em-branco vale só para as aulas de notebooks/, sem --atualizar.", file=sys.stderr)

@@ -110,8 +110,9 @@ def received(alertname: str | None = None, status: str | None = None) -> list[di
             and (status is None or r["status"] == status)]
 
 
-def wait_for(alertname: str, status: str = "firing", timeout: float = 120.0, poll: float = 0.5) -> dict | None:
-    """Espera um alerta chegar (ou None depois de `timeout` segundos)."""
+def wait_for(alertname: str, status: str = "firing", timeout: float = 120.0, poll: float = 0.1) -> dict | None:
+    """Espera um alerta chegar ao receptor (ou None depois de `timeout` segundos); o receptor está neste processo,
+    então conferir a cada 0,1 s não custa nada e a aula não espera à toa."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = received(alertname, status)

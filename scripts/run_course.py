@@ -96,13 +96,15 @@ def shared_stack_down() -> None:
 class Kernels:
     """Um kernel de folga: o da próxima aula sobe (importa o ipykernel, abre os canais) enquanto a atual roda.
 
-    Subir um kernel leva ~0,7 s e pará-lo ~0,3 s numa máquina de 2 núcleos; seis aulas em série pagavam isso
-    seis vezes entre uma e outra. O kernel é o mesmo que o papermill subiria (python3, mesmo ambiente, pasta
-    da aula como diretório de trabalho) — só começa antes. As aulas rodam cada uma no seu kernel novo.
+    Subir um kernel leva ~0,7 s numa máquina de 2 núcleos, e um kernel que rodou uma aula leva ~1 s para sair
+    depois do pedido de parada; seis aulas em série pagavam isso seis vezes entre uma e outra. O kernel é o
+    mesmo que o papermill subiria (python3, mesmo ambiente, pasta da aula como diretório de trabalho) — só
+    começa antes, e o da aula que acabou termina de sair enquanto a seguinte roda. Cada aula no seu kernel novo.
     """
 
     def __init__(self):
         self._next: tuple[Path, object] | None = None
+        self._leaving: list = []  # kernels que já receberam o pedido de parada e terminam de sair sozinhos
 
     @staticmethod
     def _start(path: Path):
@@ -134,17 +136,26 @@ class Kernels:
             return km
         return self._start(path)
 
-    @staticmethod
-    def stop(km) -> None:
+    def stop(self, km) -> None:
+        """Pede ao kernel da aula que termine e segue sem esperar: ele leva ~1 s para sair (o zmq espera as
+        últimas mensagens), tempo que a aula seguinte, com o seu kernel já de pé, não precisa perder.
+        `close()` confirma que todos saíram (e mata quem não saiu)."""
         from jupyter_core.utils import run_sync
 
         if km.has_kernel:
-            run_sync(km.shutdown_kernel)(now=False)
+            run_sync(km.request_shutdown)()
+            self._leaving.append(km)
 
     def close(self) -> None:
+        from jupyter_core.utils import run_sync
+
         if self._next is not None:
             self.stop(self._next[1])
             self._next = None
+        for km in self._leaving:
+            run_sync(km.finish_shutdown)()
+            run_sync(km.cleanup_resources)()
+        self._leaving = []
 
 
 def run(paths: list[Path], output_dir: Path | None, parameters: dict | None = None,
@@ -164,7 +175,10 @@ def run(paths: list[Path], output_dir: Path | None, parameters: dict | None = No
             print(f"{results[-1][0]:<34} {results[-1][1]:6.1f} s", flush=True)
         results += _run_notebooks(paths, output_dir, parameters, kernels)
     finally:
-        kernels.close()
+        start = time.perf_counter()
+        kernels.close()  # o último kernel termina de sair aqui (e entra no total)
+        results.append(("(kernels terminando de sair)", time.perf_counter() - start, "ok"))
+        print(f"{results[-1][0]:<34} {results[-1][1]:6.1f} s", flush=True)
         if stack_state["mode"] != "none" and not stack_state["already_running"]:
             shared_stack_down()
     return results
@@ -238,6 +252,13 @@ def main() -> int:
         print(f"Rodando num KIT_HOME temporário ({home}) e em portas livres: seu checkout não é tocado.")
     output_dir = None if args.atualizar else (args.saida or Path(os.environ.get("KIT_HOME", ROOT)) / "execucao")
     course = args.pasta.resolve() == NOTEBOOKS  # as soluções dos exercícios não usam a stack
+    home = Path(os.environ.get("KIT_HOME", ROOT))
+    if args.atualizar and course and paths[0].name[:2] != "01" and not any((home / "models").glob("*.json")):
+        earlier = " ".join(p.name[:2] for p in notebooks(folder=NOTEBOOKS) if p.name < paths[0].name)
+        print(f"Atenção: este KIT_HOME ({home}) não tem o que as aulas {earlier} deixam (modelos, logs): as saídas "
+              "gravadas vão contar outra história (a 06 sozinha mostra o modelo v1, não o v2 da semana 5). Para o "
+              f"estado de quem fez o curso em ordem: KIT_HOME=<pasta> python scripts/run_course.py --notebooks {earlier} "
+              "e depois este comando com o mesmo KIT_HOME.")
     if args.em_branco:
         if args.atualizar or not course:
             print("--em-branco vale só para as aulas de notebooks/, sem --atualizar.", file=sys.stderr)

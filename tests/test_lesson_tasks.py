@@ -37,6 +37,7 @@ def test_every_week_has_two_to_four_tasks():
     print("\n" + "\n".join(f"{name}: {n} tarefas" for name, n in counts.items()))
     assert len(counts) == 6
     assert all(2 <= n <= 4 for n in counts.values()), counts
+    assert sum(counts.values()) >= 15, f"as seis semanas têm {sum(counts.values())} tarefas Sua vez; o mínimo é 15: {counts}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])

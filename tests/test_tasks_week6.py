@@ -138,3 +138,88 @@ def test_slo_queries_without_prometheus_says_what_it_could_not_check(capsys, p95
     assert week6.slo_queries(p95, ratio, offline) == (None, None)
     assert shown in capsys.readouterr().out
     assert tasks.outcomes["6.2"].status == "todo"
+
+
+# --- 6.3 um teste de integração --------------------------------------------------------------------------
+def _known(client):
+    return client.get(f"/churn/{load.known_ids()[0]}")
+
+
+def _only_health(url):
+    assert httpx.get(f"{url}/health").status_code == 200
+
+
+def _no_asserts(url):
+    """Faz as requisições certas e não confere nada."""
+    with httpx.Client(base_url=url) as client:
+        client.get("/health"), _known(client), client.get("/churn/1")
+
+
+def _status_only(url):
+    """Confere os status, mas não que o nível bate com o risco."""
+    with httpx.Client(base_url=url) as client:
+        answer = _known(client)
+        assert answer.status_code == 200 and 0 <= answer.json()["risco"] <= 1
+        assert client.get("/churn/1").status_code == 404
+
+
+def _known_only(url):
+    """Confere o cliente conhecido, mas nunca um id desconhecido."""
+    with httpx.Client(base_url=url) as client:
+        answer = _known(client)
+        assert answer.status_code == 200
+        risk, level = answer.json()["risco"], answer.json()["nivel"]
+        assert level == ("alto" if risk >= 0.7 else "medio" if risk >= 0.5 else "baixo")
+
+
+def _wrong_status(url):
+    week6.reference_test(url)
+    assert httpx.get(f"{url}/churn/1").status_code == 400
+
+
+def _reads_body_first(url):
+    """Lê o corpo sem conferir o status: com a API quebrada, para num KeyError, não num assert."""
+    with httpx.Client(base_url=url) as client:
+        body = _known(client).json()
+        level = "alto" if body["risco"] >= 0.7 else "medio" if body["risco"] >= 0.5 else "baixo"
+        assert body["nivel"] == level
+        assert client.get("/churn/1").status_code == 404
+
+
+def _crashes(url):
+    return 1 / 0
+
+
+def _stub(url):
+    """O esboço da cópia do aluno: só a docstring e o `...`."""
+    ...
+
+
+@pytest.mark.parametrize("test, status, shown", [
+    (week6.reference_test, "ok", "falhou nas 3 quebras injetadas"),
+    (None, "todo", "ainda não resolvida"),
+    (_stub, "todo", "ainda não resolvida"),
+    ("assert True", "wrong", "deve ser uma função"),
+    (_only_health, "wrong", "passou com a API quebrada (/churn/{id_cliente} respondendo 500"),
+    (_no_asserts, "wrong", "passou com a API quebrada (/churn/{id_cliente} respondendo 500"),
+    (_status_only, "wrong", "passou com a API quebrada (os níveis trocados"),
+    (_known_only, "wrong", "passou com a API quebrada (um id desconhecido respondendo 200"),
+    (_wrong_status, "wrong", "falhou com a API saudável na linha `assert httpx.get(f\"{url}/churn/1\").status_code == 400`"),
+    (_reads_body_first, "wrong", "parou com KeyError"),
+    (_crashes, "wrong", "falhou com a API saudável na linha `return 1 / 0` (ZeroDivisionError"),
+])
+def test_integration_test(module_api, capsys, test, status, shown):
+    state = module_api.app.state
+    predictions = state.service.predictions
+    state.faults.latency_s, state.faults.error_rate = 0.0, 0.25   # uma falha ligada antes: o teste roda sem ela
+    try:
+        value = week6.integration_test(test, module_api)
+        out = capsys.readouterr().out
+        assert tasks.outcomes["6.3"].status == status, out
+        assert shown in out, out
+        assert value is (test if status == "ok" else week6.reference_test)
+        # a API voltou exatamente ao estado de antes, aconteça o que acontecer
+        assert (state.faults.latency_s, state.faults.error_rate) == (0.0, 0.25)
+        assert state.service.predictions is predictions
+    finally:
+        state.faults.error_rate = 0.0

@@ -1,25 +1,32 @@
-"""Semana 6 — as conferências das tarefas "Sua vez": um cenário de carga e o SLO em PromQL.
+"""Semana 6 — as conferências das tarefas "Sua vez": um cenário de carga, o SLO em PromQL e um teste de integração.
 
     from kit import tasks
     pico = tasks.week6.load_scenario(meu_cenario, aula.api.url)             # 6.1
     p95, taxa_5xx = tasks.week6.slo_queries(consulta_slo_p95, consulta_slo_5xx, aula)  # 6.2
+    teste_integracao = tasks.week6.integration_test(teste_api, aula.api)    # 6.3
 
 6.1 roda o SEU cenário contra a API da aula e confere, nos contadores da própria API
 (`api_requests_total` do /metrics, por status), que ele fez o tráfego que diz ter feito.
 6.2 roda as SUAS consultas no Prometheus da aula e compara com as consultas de referência no mesmo
 instante e na mesma janela. Sem Prometheus, diz o que não deu para conferir — nunca levanta exceção.
+6.3 roda o SEU teste contra a API da aula: ele tem de passar com ela saudável e FALHAR (num assert) com
+cada uma de três quebras injetadas nela — e a API volta ao estado de antes, aconteça o que acontecer.
 """
 from __future__ import annotations
 
+import dis
 import math
 import time
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from kit import load, prom
-from kit.tasks import Outcome, Unsolved, _is_unsolved, outcomes, run_task
+from kit.config import settings
+from kit.tasks import Outcome, Unsolved, _describe, _is_unsolved, outcomes, run_task
 
 ROUTE = "/churn/{id_cliente}"
 MIN_REQUESTS, MIN_WORKERS = 50, 5
@@ -208,3 +215,130 @@ def slo_queries(p95_query, ratio_query, aula) -> tuple[float | None, float | Non
         print(f"Não consegui calcular o P95 e a fração de 5xx agora ({type(exc).__name__}): há tráfego desta aula "
               "na rota /churn/{id_cliente}? Rode as células de carga acima e esta de novo.")
         return None, None
+
+
+# --- 6.3 um teste de integração ----------------------------------------------------------------------
+def reference_test(url: str) -> None:
+    """O teste de integração de referência (o mesmo da aula): saúde, um cliente conhecido, ids ruins."""
+    with httpx.Client(base_url=url, timeout=10) as client:
+        health = client.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok", health.text
+        answer = client.get(f"/churn/{load.known_ids()[0]}")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert 0 <= body["risco"] <= 1, body
+        expected = ("alto" if body["risco"] >= settings.risk_high else
+                    "medio" if body["risco"] >= settings.risk_medium else "baixo")
+        assert body["nivel"] == expected, body
+        unknown = client.get("/churn/1")
+        assert unknown.status_code == 404 and "não está no lote" in unknown.json()["mensagem"], unknown.text
+        malformed = client.get("/churn/abc")
+        assert malformed.status_code == 422, malformed.text
+
+
+class _InventsUnknown(dict):
+    """As predições de uma API que "inventa" risco 0 para quem não está no lote (em vez do 404)."""
+
+    def get(self, key, default=None):
+        return super().get(key, (0.0, "baixo"))
+
+
+def _answer_500(app) -> None:
+    app.state.faults.error_rate = 1.0
+
+
+def _swap_levels(app) -> None:
+    rotated = {"baixo": "alto", "medio": "baixo", "alto": "medio"}
+    service = app.state.service
+    service.predictions = {i: (risk, rotated[level]) for i, (risk, level) in service.predictions.items()}
+
+
+def _invent_unknown(app) -> None:
+    app.state.service.predictions = _InventsUnknown(app.state.service.predictions)
+
+
+# (o que quebrou, como quebrar, o que o teste deveria ter conferido)
+BREAKAGES = (
+    ("/churn/{id_cliente} respondendo 500 a toda requisição", _answer_500,
+     "confira o status de /churn/{id} de um cliente conhecido (assert resposta.status_code == 200, resposta.text)."),
+    ("os níveis trocados: clientes de risco baixo saindo como alto, e vice-versa", _swap_levels,
+     f"confira que o nível bate com o risco: baixo < {settings.risk_medium:g} ≤ medio < {settings.risk_high:g} ≤ alto "
+     "(settings.risk_medium e settings.risk_high)."),
+    ("um id desconhecido respondendo 200 com um risco inventado", _invent_unknown,
+     "confira que um id que não existe (ex.: /churn/1) recebe 404."),
+)
+
+
+@contextmanager
+def _api_state(app, breakage=None):
+    """A API sem falhas (ou com `breakage` aplicada) durante o bloco; depois, exatamente como estava."""
+    faults, service = app.state.faults, app.state.service
+    saved = faults.latency_s, faults.error_rate, service.predictions
+    try:
+        faults.latency_s, faults.error_rate = 0.0, 0.0
+        if breakage is not None:
+            breakage(app)
+        yield
+    finally:
+        faults.latency_s, faults.error_rate, service.predictions = saved
+
+
+def _failure(test, url: str) -> BaseException | None:
+    """Roda o teste do aluno como o pytest: None se passou, senão o que ele levantou."""
+    try:
+        test(url)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # AssertionError, mas também pytest.fail, sys.exit, KeyError...
+        return error
+    return None
+
+
+def _where(error: BaseException, test) -> str:
+    """A linha do teste do aluno onde ele falhou (ex.: `assert r.status_code == 400`), quando dá para achar."""
+    code = getattr(test, "__code__", None)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if code and f.filename == code.co_filename]
+    return f" na linha `{frames[-1].line}`" if frames and frames[-1].line else ""
+
+
+def _does_nothing(test) -> bool:
+    """O esboço da cópia do aluno (só docstring e `...`): o código compilado só devolve uma constante."""
+    code = getattr(test, "__code__", None)
+    idle = {"RESUME", "NOP", "LOAD_CONST", "POP_TOP", "RETURN_VALUE", "RETURN_CONST"}
+    return code is not None and all(op.opname in idle for op in dis.get_instructions(code))
+
+
+def _judge_test(test, api) -> str | None:
+    if not callable(test):
+        return f"teste_api deve ser uma função `def teste_api(url): ...` (recebi {type(test).__name__})."
+    with _api_state(api.app):
+        error = _failure(test, api.url)
+    if error is not None:
+        return (f"o seu teste falhou com a API saudável{_where(error, test)} ({_describe(error)}). Um teste de "
+                "integração passa quando a API está certa: confira o status e os campos que a API devolve de verdade.")
+    for what, breakage, hint in BREAKAGES:
+        with _api_state(api.app, breakage):
+            error = _failure(test, api.url)
+        if error is None:
+            return f"o seu teste passou com a API quebrada ({what}): {hint}"
+        if not isinstance(error, AssertionError):
+            return (f"com a API quebrada ({what}) o seu teste parou com {_describe(error)}{_where(error, test)}, "
+                    "não num assert: confira o status antes de ler o corpo (assert resposta.status_code == 200, "
+                    "resposta.text) — assim a falha diz o que aconteceu.")
+    return None
+
+
+def integration_test(test, api):
+    """6.3 — roda `test(url)` contra a API da aula saudável (tem de passar) e com cada quebra de BREAKAGES
+    (tem de falhar num assert). Devolve o teste que a aula usa dali em diante: o seu, ou o de referência."""
+    def attempt():
+        if test is None or _does_nothing(test):
+            raise Unsolved()
+        return test
+
+    chosen = run_task("6.3", "um teste de integração", attempt, lambda t: _judge_test(t, api),
+                      lambda: reference_test, todo_hint="Escreva o corpo de teste_api(url) com asserts sobre a API.")
+    if outcomes["6.3"].status == "ok":
+        print(f"  O seu teste passou com a API saudável e falhou nas {len(BREAKAGES)} quebras injetadas: "
+              + "; ".join(what for what, _, _ in BREAKAGES) + ". A API voltou ao normal.")
+    return chosen

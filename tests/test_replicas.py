@@ -67,11 +67,14 @@ class Reader(threading.Thread):
 
     def __init__(self, path, group, crashed):
         super().__init__(daemon=True)
-        self.path, self.group, self.crashed = path, group, crashed
+        self.path, self.crashed = path, crashed
+        self.procs = dict(group.procs)  # cópia: replicas.stop() tira a réplica do grupo antes de reescrever o arquivo
         self.reads, self.problems, self.done = 0, [], threading.Event()
 
     def run(self):
         while not self.done.is_set():
+            # quem já tinha parado ANTES da leitura não pode estar no arquivo lido
+            stopped = {port for port, proc in self.procs.items() if proc.poll() is not None}
             try:
                 listed = [t for g in json.loads(self.path.read_text()) for t in g["targets"]]
             except ValueError as exc:
@@ -79,8 +82,7 @@ class Reader(threading.Thread):
                 continue
             for target in listed:
                 port = int(target.rsplit(":", 1)[1])
-                proc = self.group.procs.get(port)
-                if port not in self.crashed and (proc is None or proc.poll() is not None):
+                if port not in self.crashed and (port in stopped or port not in self.procs):
                     self.problems.append(f"{target} listado depois de parar")
             self.reads += 1
             time.sleep(0.005)

@@ -61,10 +61,13 @@ def test_make_course_without_stack_completes_and_never_touches_the_checkout():
     assert after == watched, "o make course mudou arquivos do checkout (models/, outputs/ ou logs/)"
 
 
-# No modo binder o que muda é o endereço do Prometheus (sob o prefixo do JupyterHub) e quem o sobe: as aulas
-# que consultam o Prometheus, desenham prévias e esperam alertas bastam (a 03 e a 04), mais a 07 (regras de
-# gravação e o Pushgateway que o kit sobe ao lado); as outras já rodam com a stack nativa em test_notebooks.py.
-BINDER_LESSONS = [nb for nb in NOTEBOOKS if nb.name[:2] in ("03", "04", "07")]
+# No modo binder o que muda é o endereço do Prometheus (sob o prefixo do JupyterHub) e quem o sobe: a aula
+# que consulta o Prometheus, desenha prévias e espera um alerta basta (a 04), mais a 07 (regras de gravação e
+# o Pushgateway que o kit sobe ao lado) — esta sem os workers e réplicas de verdade (PROCESSOS_AO_VIVO=False:
+# eles não dependem do modo da stack e rodam nas duas passadas do nbval e em tests/test_workers.py e
+# tests/test_replicas.py). As outras aulas já rodam com a stack nativa em test_notebooks.py.
+BINDER = ("04", "07")
+BINDER_LESSONS = [nb for nb in NOTEBOOKS if nb.name[:2] in BINDER]
 
 
 def test_papermill_runs_the_prometheus_lessons_in_binder_mode(monkeypatch, tmp_path):
@@ -76,11 +79,12 @@ def test_papermill_runs_the_prometheus_lessons_in_binder_mode(monkeypatch, tmp_p
     for name in set(os.environ) - set(env):
         monkeypatch.delenv(name)
     from kit import _lessons  # com Prometheus e as tarefas em branco: a aula segue com as referências
-    _lessons.write_copies(NOTEBOOKS[0].parent, tmp_path / "aulas", ["03", "04", "07"], force=True)
-    results = run_course.run([tmp_path / "aulas" / nb.name for nb in BINDER_LESSONS], tmp_path)
+    _lessons.write_copies(NOTEBOOKS[0].parent, tmp_path / "aulas", list(BINDER), force=True)
+    results = run_course.run([tmp_path / "aulas" / nb.name for nb in BINDER_LESSONS], tmp_path,
+                             parameters={"RAPIDO": True, "PROCESSOS_AO_VIVO": False})
     failures = [f"{name}: {status}" for name, _, status in results if status != "ok"]
     assert not failures, "\n".join(failures)
-    print(f"\n[medida] aulas 03, 04 e 07 (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
+    print(f"\n[medida] aulas {' e '.join(BINDER)} (modo rápido, binder): {sum(s for _, s, _ in results):.1f} s")
     text = "".join(Path(tmp_path / nb.name).read_text() for nb in BINDER_LESSONS)
     assert "/user/teste/prometheus" in text, "os notebooks deveriam mostrar o Prometheus do modo binder"
     lines = _task_lines(text)

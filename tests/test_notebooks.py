@@ -7,11 +7,11 @@
 | no ar (como no `make lab`)                    | a aula de novo no mesmo kernel não quebra nada (§2.2)        |
 | `scripts/run_course.py` com STACK_MODE=none   | sem stack cada aula termina e diz o que não pôde mostrar, e o |
 | (test_course_modes.py)                        | `make course` não toca models/, outputs/ nem logs/ do checkout |
-| papermill das aulas 03 e 04 no modo binder    | o kit usa o Prometheus sob o prefixo do JupyterHub (consultas, |
+| papermill das aulas 04 e 07 no modo binder    | o kit usa o Prometheus sob o prefixo do JupyterHub (consultas, |
 | (test_course_modes.py)                        | prévias, alertas)                                            |
 
 Antes eram sete execuções do curso por suíte (papermill em três modos, duas no mesmo kernel, o navegador
-com as seis aulas e o nbval); agora são três e meia (duas passadas no nbval, uma sem stack, a 03 e a 04 no
+com as seis aulas e o nbval); agora são três e meia (duas passadas no nbval, uma sem stack, a 04 e a 07 no
 modo binder), e o navegador roda uma aula (tests/test_browser.py).
 Cada execução usa um KIT_HOME e portas próprios (não colide com a API/stack de outros testes nem com a
 stack de `make lab` de quem roda os testes).
@@ -85,6 +85,10 @@ def _twice(path: Path, folder: Path) -> Path:
         if "id" in cell:
             cell["id"] = f"de-novo-{cell['id']}"[:64]  # ids únicos no notebook
         tags = cell.metadata.get("tags", [])
+        if "parameters" in tags and "PROCESSOS_AO_VIVO = True" in cell.source:
+            # 07: os workers e as réplicas de verdade sobem na primeira passada (e em test_workers/test_replicas);
+            # na segunda, as células dessas seções rodam de novo só explicando (≈ 25 s a menos por suíte)
+            cell.source = cell.source.replace("PROCESSOS_AO_VIVO = True", "PROCESSOS_AO_VIVO = False")
         if not CHECK_SECOND_PASS and "nbval-check-output" in tags:
             cell.metadata["tags"] = [t for t in tags if t != "nbval-check-output"]
     marker = nbformat.v4.new_markdown_cell("## (teste) A mesma aula de novo, no mesmo kernel")

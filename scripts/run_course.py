@@ -22,6 +22,7 @@ Sai com código 1 se algum notebook falhar, dizendo qual e em que célula.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import socket
@@ -239,7 +240,21 @@ def main() -> int:
                         help="roda as cópias do aluno (tarefas ✍️ Sua vez em branco), como um aluno que pula todas")
     parser.add_argument("--stack-por-aula", action="store_true",
                         help="cada notebook sobe e para a sua stack (sem a stack compartilhada)")
+    parser.add_argument("--parametro", action="append", default=[], metavar="NOME=VALOR",
+                        help="muda uma variável da célula 'parameters' (como o -p do papermill), ex.: "
+                             "--parametro RAPIDO=False; pode repetir")
     args = parser.parse_args()
+    parameters = {"RAPIDO": True}
+    for item in args.parametro:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            print(f"--parametro {item!r}: use NOME=VALOR, ex.: --parametro RAPIDO=False", file=sys.stderr)
+            return 2
+        try:
+            parameters[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parameters[name] = value  # texto
+
     paths = notebooks(args.notebooks, args.pasta.resolve())
     if not paths:
         print("Nenhum notebook encontrado em notebooks/.", file=sys.stderr)
@@ -268,7 +283,7 @@ def main() -> int:
         _lessons.write_copies(NOTEBOOKS, blank, [p.name[:2] for p in paths], force=True)
         paths = [blank / p.name for p in paths]
         print(f"Tarefas em branco: cópias do aluno em {blank}")
-    results = run(paths, output_dir, shared_stack=course and not args.stack_por_aula)
+    results = run(paths, output_dir, parameters, shared_stack=course and not args.stack_por_aula)
     total = sum(seconds for _, seconds, _ in results)
     notebooks_run = [r for r in results if r[0].endswith(".ipynb")]
     failed = [name for name, _, status in notebooks_run if status != "ok"]

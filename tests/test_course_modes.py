@@ -43,7 +43,9 @@ def test_make_course_without_stack_completes_and_never_touches_the_checkout():
     for name in ("KIT_HOME", *PORT_VARIABLES):  # como no terminal do aluno: o run_course escolhe os seus
         env.pop(name, None)
     env["STACK_MODE"] = "none"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_course.py"), "--em-branco"], cwd=ROOT,
+    # (07 sem os workers e réplicas de verdade: eles não dependem da stack e rodam no nbval e em test_workers.py)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_course.py"), "--em-branco",
+                           "--parametro", "PROCESSOS_AO_VIVO=False"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900)
     print("\n" + proc.stdout[-1500:])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]

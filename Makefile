@@ -81,10 +81,10 @@ lab: prepare stack minhas-aulas
 
 # Testes em paralelo (pytest-xdist): cada processo tem KIT_HOME e portas próprios, e cada arquivo de teste
 # roda inteiro num processo só (--dist loadfile: as fixtures de módulo — stack, lote de correção, navegador —
-# sobem uma vez). Dois processos a mais que os núcleos: boa parte da suíte espera (coletas, alertas, kernels).
+# sobem uma vez). Um processo a mais que os núcleos: boa parte da suíte espera (coletas, alertas, kernels).
 # Os arquivos mais longos entram primeiro (tests/conftest.py, LONGEST_FIRST; --no-loadscope-reorder mantém a ordem).
 # (--dist loadgroup não serve: com o pytest 9 o xdist 3.8 perde o grupo e a fixture roda em dois processos.)
-TEST_JOBS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 2)")
+TEST_JOBS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
 test: venv-dev system-deps
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=15
 

@@ -250,10 +250,22 @@ def test_a_lesson_keeps_a_stack_it_did_not_start(live_stack, capsys):
     session = course.start(stack_up=True, fast=True)
     assert session.prometheus and session.mode == "native"
     course.finish()
+    _bring_back(live_stack)
     assert "continua no ar" in capsys.readouterr().out
     assert all(_process.alive(pid) for pid in state["pids"].values())
     assert prom.available()
     assert stack.up(mode="native", fast=True, quiet=True)["already_running"] is True
+
+
+def _bring_back(live_stack) -> None:
+    """Os testes que derrubam a stack ou a API (course.finish() para as APIs do processo) as devolvem no ar: a
+    fixture live_stack é da sessão, e outros arquivos que rodam depois neste processo do xdist
+    (test_tasks_week6, test_load_export) contam com ela — a mesma app, para as falhas injetadas valerem."""
+    api, state = live_stack
+    if not prom.available():
+        state.clear()
+        state.update(stack.up(mode="native", fast=True, quiet=True))
+    runner.start(port=api.port, app=api.app)
 
 
 def test_up_is_idempotent_and_down_stops_everything(live_stack):
@@ -261,12 +273,15 @@ def test_up_is_idempotent_and_down_stops_everything(live_stack):
     again = stack.up(mode="native", fast=True, quiet=True)
     assert again["pids"] == state["pids"]
     stack.down(quiet=True)
-    assert not any(_process.alive(pid) for pid in state["pids"].values())
-    assert not prom.available()
-    assert not stack.STATE_FILE.exists()
-    from pathlib import Path
+    try:
+        assert not any(_process.alive(pid) for pid in state["pids"].values())
+        assert not prom.available()
+        assert not stack.STATE_FILE.exists()
+        from pathlib import Path
 
-    assert not Path(state["run_dir"]).exists()
+        assert not Path(state["run_dir"]).exists()
+    finally:
+        _bring_back(live_stack)
 
 
 def test_a_lesson_stops_the_stack_it_started(live_stack, capsys):
@@ -277,7 +292,10 @@ def test_a_lesson_stops_the_stack_it_started(live_stack, capsys):
     assert session.prometheus
     pids = stack._read_state()["pids"]
     course.finish()
-    assert "a stack que esta aula subiu" in capsys.readouterr().out
-    assert not any(_process.alive(pid) for pid in pids.values())
-    assert not prom.available()
+    try:
+        assert "a stack que esta aula subiu" in capsys.readouterr().out
+        assert not any(_process.alive(pid) for pid in pids.values())
+        assert not prom.available()
+    finally:
+        _bring_back(live_stack)
 

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 
 from kit import instrumentation, metrics, prom, tasks
 from kit.tasks import week3
-from tests._tools import require_binary
+from tests._tools import free_port, require_binary
 
 
 def _outcome(capsys, task):
@@ -113,11 +113,20 @@ def test_reference_app_is_what_the_lesson_solution_does(capsys):
 RATE, P95 = week3.REFERENCE_RATE, week3.REFERENCE_P95
 
 
-@pytest.fixture(scope="module")
-def recorded_prometheus():
+@pytest.fixture
+def no_lesson_prometheus(monkeypatch):
+    """A aula sem Prometheus: o endereço dela aponta para uma porta sem ninguém. (A stack de sessão dos testes
+    ao vivo — tests/conftest.py, live_stack — pode estar no ar neste processo do xdist, na porta da aula.)"""
+    from kit.config import settings
+
+    monkeypatch.setattr(settings, "prometheus_url", f"http://127.0.0.1:{free_port()}")
+    assert not prom.available()
+
+
+@pytest.fixture
+def recorded_prometheus(no_lesson_prometheus):
     require_binary("prometheus", "apt-get install prometheus")
     require_binary("promtool", "apt-get install prometheus")
-    assert not prom.available(), "o teste conta com nenhum Prometheus na porta da aula (conftest: porta livre)"
 
 
 @pytest.mark.parametrize("rate, p95, status, hint", [
@@ -144,7 +153,7 @@ def test_promql_task(capsys, recorded_prometheus, rate, p95, status, hint):
         assert "conferido com o tráfego gravado" in out or "recusou" in out or "deve ser o texto" in out
 
 
-def test_promql_without_any_prometheus_says_not_checked(capsys, monkeypatch):
+def test_promql_without_any_prometheus_says_not_checked(capsys, monkeypatch, no_lesson_prometheus):
     monkeypatch.setattr(week3, "RECORDED", week3.RECORDED.with_name("nao_existe.om"))
     assert week3.promql(RATE, P95) == (RATE, P95)
     out = capsys.readouterr().out

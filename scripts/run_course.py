@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
 
-PORT_VARIABLES = ("API_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "ALERT_RECEIVER_PORT", "GRAFANA_PORT",
-        "PUSHGATEWAY_PORT")
+# As variáveis de porta da stack: a mesma lista com que o hub dá um bloco de portas a cada aluno.
+from kit._hub import NAMES as PORT_VARIABLES  # noqa: E402
 
 
 def kernel_config() -> Config:

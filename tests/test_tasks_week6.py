@@ -80,6 +80,18 @@ def lesson(live_stack):
     started = time.time()
     assert course.wait_for_scrape(timeout=30), "o Prometheus não raspou a API"
     faults = api.app.state.faults
+    # Cada série (200, 404, 500 e os buckets) precisa de uma coleta ANTES do tráfego medido: o rate() não conta o
+    # que uma série nova já trazia na primeira amostra (numa stack recém-criada o P95 saía do tráfego rápido só).
+    known = load.known_ids()[0]
+    with httpx.Client(base_url=api.url) as client:
+        assert client.get(f"/churn/{known}").status_code == 200
+        assert client.get("/churn/999999999").status_code == 404
+        faults.error_rate = 1.0
+        try:
+            assert client.get(f"/churn/{known}").status_code == 500
+        finally:
+            faults.error_rate = 0.0
+    assert course.wait_for_scrape(timeout=30, after=time.time())
     load.run(api.url, requests=40, workers=5, progress=False)
     try:
         faults.latency_s = 0.15

@@ -52,11 +52,8 @@ def module_api(trained):
 
 
 @pytest.fixture(scope="session")
-def live_stack(trained):
-    """Stack nativa real (Prometheus + Alertmanager + Pushgateway) em modo rápido, raspando a API numa thread.
-
-    Yields (api, state). A API fica na porta API_PORT (o alvo que o prometheus.yml reescrito usa).
-    """
+def _live_stack_session(trained):
+    """O que a sessão do processo sobe uma vez (e para no fim): veja live_stack."""
     from tests._tools import require_binary
 
     require_binary("prometheus", "apt-get install prometheus")
@@ -65,12 +62,29 @@ def live_stack(trained):
     from kit import alerts, runner, stack
     from kit.config import settings
 
-    state = stack.up(mode="native", fast=True, quiet=True)
-    server = runner.start(port=settings.api_port)
-    yield server, state
+    kept: dict = {}  # a app da primeira API: quem a sobe de novo usa a mesma (estado, falhas injetadas)
+    yield kept
     runner.stop(settings.api_port)
     alerts.stop_receiver()
     stack.down(quiet=True)
+
+
+@pytest.fixture(scope="module")
+def live_stack(_live_stack_session):
+    """Stack nativa real (Prometheus + Alertmanager + Pushgateway) em modo rápido, raspando a API numa thread.
+
+    Yields (api, state). A API fica na porta API_PORT (o alvo que o prometheus.yml reescrito usa).
+    Sobe uma vez por processo do xdist e é conferida a cada arquivo: um arquivo anterior pode ter parado a API
+    (`course.finish()` e `runner.stop_all()` param todas as APIs do processo) ou a stack (test_stack_live);
+    `stack.up` e `runner.start` são idempotentes, então aqui só volta o que faltar, com a mesma app.
+    """
+    from kit import runner, stack
+    from kit.config import settings
+
+    state = stack.up(mode="native", fast=True, quiet=True)  # também (re)liga o receptor de alertas
+    server = runner.start(port=settings.api_port, app=_live_stack_session.get("app"))
+    _live_stack_session.setdefault("app", server.app)
+    yield server, state
 
 
 # Os arquivos mais longos primeiro: com o xdist (make test usa --dist loadfile --no-loadscope-reorder) cada um

@@ -258,9 +258,9 @@ def test_a_lesson_keeps_a_stack_it_did_not_start(live_stack, capsys):
 
 
 def _bring_back(live_stack) -> None:
-    """Os testes que derrubam a stack ou a API (course.finish() para as APIs do processo) as devolvem no ar: a
-    fixture live_stack é da sessão, e outros arquivos que rodam depois neste processo do xdist
-    (test_tasks_week6, test_load_export) contam com ela — a mesma app, para as falhas injetadas valerem."""
+    """Os testes que derrubam a stack ou a API (course.finish() para as APIs do processo) as devolvem no ar para
+    os testes seguintes deste arquivo (a fixture live_stack confere tudo só no começo de cada arquivo) — com a
+    mesma app, para as falhas injetadas valerem."""
     api, state = live_stack
     if not prom.available():
         state.clear()
